@@ -1,0 +1,46 @@
+# ReelOps: every target builds the locked virtual environment on first use.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+UV_VERSION := 0.9.30
+
+.PHONY: venv demo test airflow serve bench lint format clean lock
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m reelops.demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+airflow: $(STAMP)
+	$(BIN)/reelops airflow up
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+lint: $(STAMP)
+	$(BIN)/ruff check reelops dags tests benchmarks serving feature_repo
+	$(BIN)/ruff format --check reelops dags tests benchmarks serving feature_repo
+
+format: $(STAMP)
+	$(BIN)/ruff format reelops dags tests benchmarks serving feature_repo
+	$(BIN)/ruff check --fix reelops dags tests benchmarks serving feature_repo
+
+# Re-resolve every pin (needs uv; run after changing pyproject.toml dependencies).
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .reelops dbt/target dbt/logs

@@ -1,0 +1,1 @@
+"""ReelOps: the MLOps platform of a video-streaming service."""

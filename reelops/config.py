@@ -1,0 +1,131 @@
+"""Typed settings: one object, read from the environment once, no side effects on import."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+Profile = Literal["local", "production"]
+
+
+class Settings(BaseSettings):
+    """Everything ReelOps reads from the environment (prefix ``REELOPS_``).
+
+    ``profile`` picks every backend at once; ``home`` holds everything written at run time.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="REELOPS_", frozen=True, extra="ignore")
+
+    profile: Profile = "local"
+    home: Path = Field(default=PROJECT_ROOT / ".reelops")
+    pseudonym_key: SecretStr | None = None
+
+    # Production backends; the defaults match a server on this machine with trust auth.
+    pg_host: str = "127.0.0.1"
+    pg_port: int = 5432
+    pg_user: str = "postgres"
+    pg_password: SecretStr = SecretStr("")
+    pg_database: str = "test"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    @property
+    def project_root(self) -> Path:
+        return PROJECT_ROOT
+
+    @property
+    def sources_dir(self) -> Path:
+        """Upstream data the platform ingests from (the synthetic world, imports)."""
+        return self.home / "sources"
+
+    @property
+    def private_dir(self) -> Path:
+        """The one restricted place: pseudonym key and the raw id -> key mapping."""
+        return self.home / "private"
+
+    @property
+    def lake_root(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.home / "warehouse"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        return PROJECT_ROOT / "dbt"
+
+    @property
+    def dags_dir(self) -> Path:
+        return PROJECT_ROOT / "dags"
+
+    @property
+    def dbt_target(self) -> str:
+        return "duckdb" if self.profile == "local" else "postgres"
+
+    def lake_dir(self, source: str) -> Path:
+        """Each source gets its own lake so imported and synthetic data never mix."""
+        return self.lake_root / source
+
+    def marts_dir(self, source: str) -> Path:
+        return self.warehouse_dir / source / "marts"
+
+    def duckdb_path(self, source: str) -> Path:
+        return self.warehouse_dir / source / "warehouse.duckdb"
+
+    def pg_schema(self, source: str) -> str:
+        return f"reelops_{source}"
+
+    def pg_dsn(self) -> str:
+        password = self.pg_password.get_secret_value()
+        auth = f"{self.pg_user}:{password}" if password else self.pg_user
+        return f"postgresql://{auth}@{self.pg_host}:{self.pg_port}/{self.pg_database}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings for this process, read once."""
+    return Settings()
+
+
+def airflow_environ(settings: Settings) -> dict[str, str]:
+    """Environment that points Airflow at the project's home, DAGs and metadata database."""
+    home = settings.airflow_home
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(settings.dags_dir),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        "REELOPS_HOME": str(settings.home),
+        "REELOPS_PROFILE": settings.profile,
+    }
+    if settings.profile == "production":
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = settings.pg_dsn().replace(
+            "postgresql://", "postgresql+psycopg2://"
+        )
+    else:
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{home / 'airflow.db'}"
+    return env
+
+
+def apply_airflow_environ(settings: Settings) -> None:
+    """Set Airflow's environment in this process; call before the first ``import airflow``."""
+    settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    os.environ.update(airflow_environ(settings))
