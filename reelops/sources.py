@@ -1,0 +1,184 @@
+"""Sources: the upstream data the platform ingests (synthetic world, imports), one active."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from reelops.config import Settings
+from reelops.schema import RAW_TABLES
+
+ACTIVE_FILE = "ACTIVE"
+META_FILE = "source.json"
+
+
+class SourceError(ValueError):
+    """A source is missing or its tables do not match the raw-table contract."""
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What a stored source holds."""
+
+    name: str
+    kind: str
+    first_ts: datetime | None
+    last_ts: datetime | None
+    rows: dict[str, int]
+    path: Path
+
+
+def to_arrow(table: str, frame: pd.DataFrame) -> pa.Table:
+    """Check ``frame`` against the contract of raw table ``table`` and convert it.
+
+    Raises:
+        SourceError: naming the table and the missing, extra or mistyped column.
+    """
+    schema = RAW_TABLES[table].schema
+    missing = [c for c in schema.names if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in schema.names]
+    if missing or extra:
+        raise SourceError(
+            f"table {table!r}: columns do not match the contract "
+            f"(missing: {missing or 'none'}, unexpected: {extra or 'none'})"
+        )
+    arrays = []
+    for field in schema:
+        try:
+            arrays.append(pa.array(frame[field.name], type=field.type, from_pandas=True))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
+            raise SourceError(
+                f"table {table!r}, column {field.name!r}: expected {field.type}, {exc}"
+            ) from exc
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def source_dir(settings: Settings, name: str) -> Path:
+    return settings.sources_dir / name
+
+
+def write_source(
+    settings: Settings,
+    name: str,
+    kind: str,
+    tables: dict[str, pd.DataFrame],
+    extras: dict[str, pd.DataFrame] | None = None,
+) -> SourceInfo:
+    """Store a complete source atomically and make it the active one.
+
+    Every raw table of the contract is validated first; a table the source lacks is
+    stored empty. ``extras`` (such as the world's hidden ground truth) are kept in a
+    ``truth/`` folder apart from the raw tables. Either the whole source is replaced or,
+    on any error, the previous one is left exactly as it was.
+    """
+    unknown = set(tables) - set(RAW_TABLES)
+    if unknown:
+        raise SourceError(f"unknown raw tables {sorted(unknown)}; expected {sorted(RAW_TABLES)}")
+    converted = {
+        t: to_arrow(t, tables[t]) if t in tables else RAW_TABLES[t].schema.empty_table()
+        for t in RAW_TABLES
+    }
+    settings.sources_dir.mkdir(parents=True, exist_ok=True)
+    final = source_dir(settings, name)
+    tmp = settings.sources_dir / f".{name}.{uuid.uuid4().hex}.tmp"
+    old = settings.sources_dir / f".{name}.{uuid.uuid4().hex}.old"
+    try:
+        tmp.mkdir()
+        for table, data in converted.items():
+            pq.write_table(data, tmp / f"{table}.parquet", compression="zstd")
+        if extras:
+            (tmp / "truth").mkdir()
+            for extra, frame in extras.items():
+                frame.to_parquet(tmp / "truth" / f"{extra}.parquet", index=False)
+        ts = [c.column("ts") for c in converted.values() if "ts" in c.column_names]
+        ts = [x for x in ts if len(x)]
+        first = min(pc.min(x).as_py() for x in ts) if ts else None
+        last = max(pc.max(x).as_py() for x in ts) if ts else None
+        meta = {
+            "name": name,
+            "kind": kind,
+            "first_ts": first.isoformat() if first else None,
+            "last_ts": last.isoformat() if last else None,
+            "rows": {t: d.num_rows for t, d in converted.items()},
+        }
+        (tmp / META_FILE).write_text(json.dumps(meta, indent=2))
+        if final.exists():
+            final.rename(old)
+        tmp.rename(final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+    set_active(settings, name)
+    return source_info(settings, name)
+
+
+def source_info(settings: Settings, name: str) -> SourceInfo:
+    path = source_dir(settings, name)
+    meta_path = path / META_FILE
+    if not meta_path.exists():
+        raise SourceError(f"no source named {name!r} under {settings.sources_dir}")
+    meta = json.loads(meta_path.read_text())
+    parse = lambda v: datetime.fromisoformat(v) if v else None  # noqa: E731
+    return SourceInfo(
+        name=meta["name"],
+        kind=meta["kind"],
+        first_ts=parse(meta["first_ts"]),
+        last_ts=parse(meta["last_ts"]),
+        rows=meta["rows"],
+        path=path,
+    )
+
+
+def set_active(settings: Settings, name: str) -> None:
+    marker = settings.sources_dir / ACTIVE_FILE
+    tmp = marker.with_suffix(".tmp")
+    tmp.write_text(name + "\n")
+    os.replace(tmp, marker)
+
+
+def active_source(settings: Settings) -> str:
+    """Name of the source the daily DAG lands from.
+
+    Raises:
+        SourceError: when there is none yet, saying how to create one.
+    """
+    marker = settings.sources_dir / ACTIVE_FILE
+    if not marker.exists():
+        raise SourceError(
+            f"no data source in {settings.sources_dir}: run `reelops world generate` "
+            "or `reelops import movielens DIR` first"
+        )
+    return marker.read_text().strip()
+
+
+def read_source_table(
+    settings: Settings,
+    name: str,
+    table: str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> pa.Table:
+    """One raw table of a source, restricted to ``start <= ts < end`` for event tables."""
+    data = pq.read_table(source_dir(settings, name) / f"{table}.parquet")
+    if RAW_TABLES[table].kind == "event" and (start or end):
+        mask = pc.and_(
+            pc.greater_equal(data["ts"], pa.scalar(start or datetime.min, data["ts"].type)),
+            pc.less(data["ts"], pa.scalar(end or datetime.max, data["ts"].type)),
+        )
+        data = data.filter(mask)
+    return data
+
+
+def read_truth(settings: Settings, name: str, extra: str) -> pd.DataFrame:
+    """A piece of a source's hidden ground truth (for tests and evaluation only)."""
+    return pd.read_parquet(source_dir(settings, name) / "truth" / f"{extra}.parquet")

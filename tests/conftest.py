@@ -1,0 +1,67 @@
+"""Shared fixtures: an isolated REELOPS_HOME per test and a MovieLens-layout writer."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from reelops.config import Settings, get_settings
+from reelops.schema import GENRES
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch) -> Settings:
+    """Settings whose home is a fresh temporary folder (also set in the environment)."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("REELOPS_HOME", str(home))
+    monkeypatch.delenv("REELOPS_PSEUDONYM_KEY", raising=False)
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+def write_movielens(folder: Path, n_users: int = 30, n_items: int = 40, seed: int = 1) -> dict:
+    """Write a small MovieLens-100K-layout folder; returns what it wrote for checking."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "u.genre").write_text("".join(f"{g}|{i}\n" for i, g in enumerate(GENRES)))
+    users = []
+    for uid in range(1, n_users + 1):
+        zipcode = "55105" if uid % 7 else "T8H1N"
+        users.append(f"{uid}|{rng.randint(12, 70)}|{'MF'[uid % 2]}|student|{zipcode}")
+    (folder / "u.user").write_text("\n".join(users) + "\n")
+    items, genres_of = [], {}
+    for iid in range(1, n_items + 1):
+        flags = ["0"] * len(GENRES)
+        picks = rng.sample(range(1, len(GENRES)), k=rng.randint(1, 3))
+        for g in picks:
+            flags[g] = "1"
+        genres_of[str(iid)] = sorted(GENRES[g] for g in picks)
+        name = f"Caf\xe9 Film {iid} (1995)"
+        items.append(f"{iid}|{name}|01-Jan-1995||http://x/{iid}|" + "|".join(flags))
+    (folder / "u.item").write_bytes(("\n".join(items) + "\n").encode("latin-1"))
+    ratings, seen = [], set()
+    base = 874_965_758  # 1997-09-22, where MovieLens 100K starts
+    while len(ratings) < n_users * 8:
+        u, i = rng.randint(1, n_users), rng.randint(1, n_items)
+        if (u, i) in seen:
+            continue
+        seen.add((u, i))
+        ratings.append(f"{u}\t{i}\t{rng.randint(1, 5)}\t{base + rng.randint(0, 86400 * 60)}")
+    (folder / "u.data").write_text("\n".join(ratings) + "\n")
+    return {"users": n_users, "items": n_items, "ratings": len(ratings), "genres": genres_of}
+
+
+@pytest.fixture
+def movielens_dir(tmp_path) -> tuple[Path, dict]:
+    folder = tmp_path / "ml-100k"
+    return folder, write_movielens(folder)
+
+
+def pytest_report_header(config):
+    return f"REELOPS_PROFILE={os.environ.get('REELOPS_PROFILE', 'local')}"
