@@ -1,0 +1,44 @@
+"""Daily data DAG: land the interval from the active source, then build the warehouse."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import Asset, dag, task
+
+WAREHOUSE_MARTS = Asset("reelops_warehouse_marts")
+
+
+@dag(
+    schedule="@daily",
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["reelops", "data"],
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    doc_md="""
+### ReelOps daily data
+Lands the run's data interval of the active source (the synthetic world or an
+import) in the lake, pseudonymized, one partition per day, then runs `dbt build`
+(every model and its tests) and publishes the warehouse marts as an Asset that
+the training DAGs are scheduled on. A run's `conf` may carry `start`/`end` to
+cover a longer interval (`reelops pipeline run`).
+""",
+)
+def reelops_daily():
+    @task
+    def land(**context):
+        from reelops.pipeline import land
+
+        return land(context)
+
+    @task(outlets=[WAREHOUSE_MARTS])
+    def build_warehouse(landed: dict, **context):
+        from reelops.pipeline import build_warehouse
+
+        return build_warehouse(context)
+
+    build_warehouse(land())
+
+
+reelops_daily()

@@ -1,0 +1,188 @@
+"""The `reelops` command: a typed CLI over the package's functions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reelops.config import get_settings
+
+app = typer.Typer(
+    help="ReelOps: the MLOps platform of a video-streaming service.", no_args_is_help=True
+)
+world_app = typer.Typer(help="The synthetic streaming world.", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Import real data (MovieLens, throughput traces).", no_args_is_help=True
+)
+pipeline_app = typer.Typer(help="Run the daily data DAG through Airflow.", no_args_is_help=True)
+warehouse_app = typer.Typer(help="The dbt warehouse.", no_args_is_help=True)
+airflow_app = typer.Typer(help="Airflow on the local profile.", no_args_is_help=True)
+app.add_typer(world_app, name="world")
+app.add_typer(import_app, name="import")
+app.add_typer(pipeline_app, name="pipeline")
+app.add_typer(warehouse_app, name="warehouse")
+app.add_typer(airflow_app, name="airflow")
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=2)
+
+
+def _print_source(info) -> None:
+    typer.echo(f"source {info.name!r} ({info.kind}) at {info.path}")
+    typer.echo(f"  events from {info.first_ts} to {info.last_ts}")
+    for table, rows in info.rows.items():
+        typer.echo(f"  {table:<18} {rows:>10,} rows")
+
+
+@world_app.command("generate")
+def world_generate(
+    size: Annotated[str, typer.Option(help="Preset: tiny, demo or large.")] = "demo",
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: the preset's).")] = None,
+    members: Annotated[int | None, typer.Option(min=1, help="Number of members.")] = None,
+    titles: Annotated[int | None, typer.Option(min=1, help="Number of titles.")] = None,
+    days: Annotated[int | None, typer.Option(min=1, help="Days of activity.")] = None,
+    start: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="First day of activity.")
+    ] = None,
+    traces: Annotated[
+        Path | None, typer.Option(help="Folder of real throughput traces for playback sessions.")
+    ] = None,
+) -> None:
+    """Generate a seeded synthetic world and make it the active source."""
+    import dataclasses
+
+    from reelops.delivery.traces import TraceFormatError
+    from reelops.world.generator import WorldConfig
+    from reelops.world.synthetic_source import generate_source
+
+    presets = {"tiny": WorldConfig.tiny, "demo": WorldConfig.demo, "large": WorldConfig.large}
+    if size not in presets:
+        _fail(f"--size must be one of {sorted(presets)}, got {size!r}")
+    config = presets[size]()
+    overrides = {
+        "seed": seed,
+        "n_members": members,
+        "n_titles": titles,
+        "days": days,
+        "start": start.date() if start else None,
+    }
+    config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    try:
+        info = generate_source(get_settings(), config, traces)
+    except (TraceFormatError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    _print_source(info)
+
+
+@import_app.command("movielens")
+def import_movielens_cmd(
+    folder: Annotated[Path, typer.Argument(help="Folder with u.data, u.item, u.user.")],
+) -> None:
+    """Import a MovieLens 100K folder as the active source (replaces no other source)."""
+    from reelops.world.movielens import ImportFormatError, import_movielens
+
+    try:
+        info = import_movielens(get_settings(), folder)
+    except ImportFormatError as exc:
+        _fail(str(exc))
+    _print_source(info)
+    first = info.first_ts.date() if info.first_ts else None
+    last = (info.last_ts.date() + timedelta(days=1)) if info.last_ts else None
+    typer.echo(f"next: reelops pipeline run --start {first} --end {last}")
+
+
+@import_app.command("traces")
+def import_traces_cmd(
+    folder: Annotated[Path, typer.Argument(help="Folder of traces: `time_s Mbit/s` per line.")],
+) -> None:
+    """Import throughput traces (one file per trace), all or nothing."""
+    from reelops.delivery.trace_store import import_traces
+    from reelops.delivery.traces import TraceFormatError
+
+    try:
+        result = import_traces(get_settings(), folder)
+    except (TraceFormatError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    typer.echo(
+        f"imported {result.traces} traces ({result.samples:,} samples, "
+        f"mean {result.mean_mbps:.2f} Mbit/s) to {result.path}"
+    )
+
+
+def _day(value: datetime) -> datetime:
+    return datetime.combine(value.date(), datetime.min.time())
+
+
+@pipeline_app.command("run")
+def pipeline_run(
+    start: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="First day (inclusive).")],
+    end: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="Last day (exclusive).")],
+    daily: Annotated[
+        bool, typer.Option(help="One DAG run per day instead of one run for the interval.")
+    ] = False,
+) -> None:
+    """Run the daily DAG in-process through Airflow over [START, END) as one run."""
+    from reelops.orchestration import run_dag
+
+    start, end = _day(start), _day(end)
+    if end <= start:
+        _fail(f"--end {end.date()} must be after --start {start.date()}")
+    intervals = [(start, end)]
+    if daily:
+        n = (end - start).days
+        intervals = [(start + timedelta(days=i), start + timedelta(days=i + 1)) for i in range(n)]
+    settings = get_settings()
+    for a, b in intervals:
+        conf = {"start": a.isoformat(), "end": b.isoformat()}
+        result = run_dag(settings, "reelops_daily", conf=conf)
+        typer.echo(f"reelops_daily [{a.date()}, {b.date()}): {result.state} {result.task_states}")
+        if not result.ok:
+            _fail(f"DAG run {result.run_id} ended {result.state}; see the task logs above")
+
+
+@warehouse_app.command("build")
+def warehouse_build() -> None:
+    """Run `dbt build` over the active source's lake, without Airflow."""
+    from reelops.sources import active_source
+    from reelops.warehouse import build
+
+    settings = get_settings()
+    typer.echo(build(settings, active_source(settings)).summary())
+
+
+@airflow_app.command("up")
+def airflow_up(
+    port: Annotated[int, typer.Option(min=1, max=65535, help="API server / UI port.")] = 8080,
+) -> None:
+    """Start Airflow (api-server, scheduler, dag-processor, triggerer); Ctrl-C stops all."""
+    from reelops.airflow_local import serve_forever
+
+    serve_forever(get_settings(), port)
+
+
+@app.command()
+def info() -> None:
+    """Show the profile, where everything lives, and the active source."""
+    from reelops.sources import SourceError, active_source, source_info
+
+    settings = get_settings()
+    typer.echo(f"profile      {settings.profile}")
+    typer.echo(f"home         {settings.home}")
+    typer.echo(f"airflow home {settings.airflow_home}")
+    try:
+        name = active_source(settings)
+    except SourceError as exc:
+        typer.echo(str(exc))
+        return
+    _print_source(source_info(settings, name))
+    typer.echo(f"lake         {settings.lake_dir(name)}")
+    typer.echo(f"marts        {settings.marts_dir(name)}")
+
+
+if __name__ == "__main__":
+    app()

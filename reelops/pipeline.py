@@ -1,0 +1,60 @@
+"""The daily data pipeline's steps, as the daily DAG calls them: land, then build."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from reelops.config import get_settings
+from reelops.ingest import land_interval
+from reelops.sources import active_source
+
+
+def _naive_utc(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def run_interval(context: Mapping[str, Any]) -> tuple[datetime, datetime]:
+    """The interval a DAG run covers: ``conf`` start/end if given, else its data interval.
+
+    ``reelops pipeline run`` passes an explicit interval so that one run can cover a
+    day or many months of imported history.
+    """
+    dag_run = context.get("dag_run")
+    conf = (getattr(dag_run, "conf", None) or {}) if dag_run is not None else {}
+    if conf.get("start") and conf.get("end"):
+        start, end = _naive_utc(conf["start"]), _naive_utc(conf["end"])
+    else:
+        start = _naive_utc(context["data_interval_start"])
+        end = _naive_utc(context["data_interval_end"])
+    if end <= start:
+        raise ValueError(f"run interval end {end} is not after its start {start}")
+    return start, end
+
+
+def land(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Land the run's interval of the active source in the lake."""
+    settings = get_settings()
+    start, end = run_interval(context)
+    result = land_interval(settings, active_source(settings), start, end)
+    summary = asdict(result)
+    summary.update(start=start.isoformat(), end=end.isoformat(), lake_dir=str(result.lake_dir))
+    print(f"landed {result.source} [{start}, {end}): {result.rows}")
+    return summary
+
+
+def build_warehouse(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Run ``dbt build`` (models and tests) over everything the active source's lake holds."""
+    from reelops.warehouse import build
+
+    settings = get_settings()
+    result = build(settings, active_source(settings))
+    print(result.summary() if hasattr(result, "summary") else result)
+    return {k: (str(v) if not isinstance(v, (int, float, dict, list)) else v)
+            for k, v in asdict(result).items()}

@@ -1,0 +1,24 @@
+"""Generate the synthetic world and store it as the active source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reelops.config import Settings
+from reelops.sources import SourceInfo, write_source
+
+SOURCE = "world"
+
+
+def generate_source(settings: Settings, config, traces_dir: Path | None = None) -> SourceInfo:
+    """Generate a world (over real traces if ``traces_dir`` is given) and make it active.
+
+    The hidden ground truth is stored apart from the raw tables, under ``truth/``.
+    """
+    from reelops.world.generator import generate_world
+
+    from reelops.delivery.traces import load_trace_dir
+
+    traces = load_trace_dir(traces_dir) if traces_dir else None
+    world = generate_world(config, traces=traces)
+    return write_source(settings, SOURCE, "synthetic", world.tables, extras=world.truth)
