@@ -148,11 +148,15 @@ def pipeline_run(
 @warehouse_app.command("build")
 def warehouse_build() -> None:
     """Run `dbt build` over the active source's lake, without Airflow."""
+    from reelops.pipeline import describe_build
     from reelops.sources import active_source
-    from reelops.warehouse import build
+    from reelops.warehouse import WarehouseBuildError, build
 
     settings = get_settings()
-    typer.echo(build(settings, active_source(settings)).summary())
+    try:
+        typer.echo(describe_build(build(settings, active_source(settings))))
+    except WarehouseBuildError as exc:
+        _fail(str(exc))
 
 
 @airflow_app.command("up")

@@ -49,12 +49,25 @@ def land(context: Mapping[str, Any]) -> dict[str, Any]:
     return summary
 
 
+def describe_build(result) -> str:
+    """A few readable lines about one warehouse build."""
+    lines = [
+        f"dbt build on {result.target} for source {result.source!r}: "
+        f"{len(result.models_built)} models, {result.tests_passed} data tests passed, "
+        f"{result.tests_failed} failed, {result.tests_warned} warned, "
+        f"{result.unit_tests_passed} unit tests passed in {result.elapsed_s:.1f} s",
+    ]
+    lines += [f"  {mart:<26} {rows:>10,} rows" for mart, rows in result.mart_rows.items()]
+    return "\n".join(lines)
+
+
 def build_warehouse(context: Mapping[str, Any]) -> dict[str, Any]:
     """Run ``dbt build`` (models and tests) over everything the active source's lake holds."""
     from reelops.warehouse import build
 
     settings = get_settings()
     result = build(settings, active_source(settings))
-    print(result.summary() if hasattr(result, "summary") else result)
-    return {k: (str(v) if not isinstance(v, (int, float, dict, list)) else v)
-            for k, v in asdict(result).items()}
+    print(describe_build(result))
+    summary = asdict(result)
+    summary["run_results"] = str(result.run_results)
+    return summary
