@@ -1,0 +1,1 @@
+"""Reproducible benchmarks: each writes JSON under benchmarks/results/ and prints a table."""
