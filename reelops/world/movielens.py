@@ -57,8 +57,7 @@ def _fields(path: Path, line: int, text: str, sep: str, n: int, names: str) -> l
     if len(parts) != n:
         shown = "tab" if sep == "\t" else repr(sep) if sep != "ws" else "whitespace"
         raise ImportFormatError(
-            f"{path} line {line}: expected {n} {shown}-separated fields ({names}), "
-            f"got {len(parts)}"
+            f"{path} line {line}: expected {n} {shown}-separated fields ({names}), got {len(parts)}"
         )
     return parts
 
@@ -126,9 +125,7 @@ def read_items(path: Path) -> pd.DataFrame:
 def read_ratings(path: Path, users: set[str], items: set[str]) -> pd.DataFrame:
     rows = []
     for line, text in _lines(path, "utf-8"):
-        user, item, rating, stamp = _fields(
-            path, line, text, "ws", 4, "user item rating unix_time"
-        )
+        user, item, rating, stamp = _fields(path, line, text, "ws", 4, "user item rating unix_time")
         user_id = str(_int(path, line, "user id", user))
         item_id = str(_int(path, line, "item id", item))
         value = _int(path, line, "rating", rating)
