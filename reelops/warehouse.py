@@ -1,0 +1,360 @@
+"""Build the dbt warehouse (lake -> staging -> marts) in process, on DuckDB or PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from reelops.config import Settings
+from reelops.lake import partitions
+from reelops.schema import RAW_TABLES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Every mart and the columns that identify one of its rows.
+MART_KEYS: dict[str, tuple[str, ...]] = {
+    "dim_members": ("member_key",),
+    "dim_titles": ("title_id",),
+    "fct_member_daily": ("member_key", "feature_date"),
+    "fct_title_daily": ("title_id", "feature_date"),
+    "fct_network_daily": ("network_key", "feature_date"),
+    "fct_ranking_interactions": ("impression_id",),
+    "fct_delivery_samples": ("session_id", "chunk_index"),
+}
+MARTS: tuple[str, ...] = tuple(MART_KEYS)
+
+# Type names that mean the same in DuckDB and PostgreSQL; dbt's source YAML uses them too.
+SQL_TYPES: dict[pa.DataType, str] = {
+    pa.string(): "varchar",
+    pa.date32(): "date",
+    pa.int32(): "integer",
+    pa.int64(): "bigint",
+    pa.float64(): "double precision",
+    pa.bool_(): "boolean",
+    pa.timestamp("us"): "timestamp",
+}
+
+
+class WarehouseBuildError(RuntimeError):
+    """dbt could not build the warehouse, or a model or test failed."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What one ``dbt build`` did."""
+
+    source: str
+    target: str
+    models_built: list[str]
+    tests_passed: int
+    tests_failed: int
+    tests_warned: int
+    unit_tests_passed: int
+    elapsed_s: float
+    mart_rows: dict[str, int]
+    run_results: Path
+
+
+def lake_schema(table: str) -> pa.Schema:
+    """A raw table's columns as landed: the contract with member_key in place of member_id."""
+    fields = [
+        pa.field("member_key", pa.string()) if f.name == "member_id" else f
+        for f in RAW_TABLES[table].schema
+    ]
+    return pa.schema(fields)
+
+
+def lake_columns(table: str) -> list[tuple[str, str]]:
+    """(name, SQL type) of a raw table's lake columns, without the partition column ``day``."""
+    return [(f.name, SQL_TYPES[f.type]) for f in lake_schema(table)]
+
+
+def dbt_vars(settings: Settings, source: str) -> dict[str, str]:
+    """The project vars that point dbt at one source's lake and marts folder."""
+    return {
+        "lake_dir": str(settings.lake_dir(source)),
+        "marts_dir": str(settings.marts_dir(source)),
+    }
+
+
+def dbt_environ(settings: Settings, source: str) -> dict[str, str]:
+    """Environment read by ``dbt/profiles.yml`` (and dbt itself) for one source."""
+    return {
+        "REELOPS_DBT_TARGET": settings.dbt_target,
+        "REELOPS_DUCKDB_PATH": str(settings.duckdb_path(source)),
+        "REELOPS_PG_HOST": settings.pg_host,
+        "REELOPS_PG_PORT": str(settings.pg_port),
+        "REELOPS_PG_USER": settings.pg_user,
+        "REELOPS_PG_PASSWORD": settings.pg_password.get_secret_value(),
+        "REELOPS_PG_DATABASE": settings.pg_database,
+        "REELOPS_PG_SCHEMA": settings.pg_schema(source),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+    }
+
+
+def dbt_run_dir(settings: Settings, source: str) -> Path:
+    """Where dbt's target and log folders go for one source (outside the checkout)."""
+    return settings.home / "dbt" / source
+
+
+def raw_pg_schema(settings: Settings, source: str) -> str:
+    """The PostgreSQL schema that holds the loaded lake (dbt's source schema)."""
+    return f"{settings.pg_schema(source)}_raw"
+
+
+def load_lake_into_postgres(settings: Settings, source: str) -> dict[str, int]:
+    """Replace every raw table in ``<schema>_raw`` with the lake's partitions, in one transaction.
+
+    A table with no partitions is created empty with the contract's columns, so dbt
+    builds the same way for a source without, say, impressions.
+
+    Returns:
+        Rows loaded per raw table.
+    """
+    import psycopg2
+    from psycopg2 import sql
+
+    schema = raw_pg_schema(settings, source)
+    lake_dir = settings.lake_dir(source)
+    counts: dict[str, int] = {}
+    conn = psycopg2.connect(settings.pg_dsn())
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+            for table in RAW_TABLES:
+                counts[table] = _replace_pg_table(cur, schema, table, lake_dir)
+    finally:
+        conn.close()
+    return counts
+
+
+def _replace_pg_table(cur, schema: str, table: str, lake_dir: Path) -> int:
+    from psycopg2 import sql
+
+    columns = [*lake_columns(table), ("day", "date")]
+    names = [name for name, _ in columns]
+    relation = sql.Identifier(schema, table)
+    cur.execute(
+        "select column_name from information_schema.columns"
+        " where table_schema = %s and table_name = %s order by ordinal_position",
+        (schema, table),
+    )
+    if [row[0] for row in cur.fetchall()] == names:
+        # Truncate rather than drop: dbt's staging views depend on the table.
+        cur.execute(sql.SQL("truncate table {}").format(relation))
+    else:
+        cur.execute(sql.SQL("drop table if exists {} cascade").format(relation))
+        cur.execute(
+            sql.SQL("create table {} ({})").format(
+                relation,
+                sql.SQL(", ").join(
+                    sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(sql_type))
+                    for name, sql_type in columns
+                ),
+            )
+        )
+    copy = sql.SQL("copy {} ({}) from stdin with (format csv, header true)").format(
+        relation, sql.SQL(", ").join(map(sql.Identifier, names))
+    )
+    rows = 0
+    for day, path in partitions(lake_dir, table):
+        data = _read_partition(path, table)
+        data = data.append_column("day", pa.array([day] * data.num_rows, pa.date32()))
+        cur.copy_expert(copy, _as_csv(data))
+        rows += data.num_rows
+    return rows
+
+
+def _read_partition(path: Path, table: str) -> pa.Table:
+    import pyarrow.parquet as pq
+
+    schema = lake_schema(table)
+    data = pq.ParquetFile(path).read()
+    missing = [name for name in schema.names if name not in data.schema.names]
+    if missing:
+        raise WarehouseBuildError(
+            f"{path} lacks column(s) {missing}; raw table {table!r} must have {schema.names}"
+        )
+    return data.select(schema.names).cast(schema)
+
+
+def _as_csv(data: pa.Table) -> io.BytesIO:
+    import pyarrow.csv as pacsv
+
+    # Arrow quotes every string and leaves nulls unquoted, which COPY reads as NULL.
+    buffer = io.BytesIO()
+    pacsv.write_csv(data, buffer)
+    buffer.seek(0)
+    return buffer
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def build(settings: Settings, source: str, *, select: str | None = None) -> BuildResult:
+    """Run ``dbt build`` for one source on the profile's target (DuckDB or PostgreSQL).
+
+    On PostgreSQL the lake is first loaded into ``<schema>_raw``; on DuckDB the project
+    reads the parquet itself and writes the marts as parquet under ``marts_dir``.
+
+    Args:
+        settings: The platform settings; ``settings.dbt_target`` picks the target.
+        source: Which lake to build (e.g. ``"synthetic"``, ``"movielens"``).
+        select: Optional dbt selection (``--select``), e.g. ``"+fct_member_daily"``.
+
+    Returns:
+        Counts of what was built and tested, and the rows of every mart built.
+
+    Raises:
+        WarehouseBuildError: dbt could not run, or a model, test or unit test failed.
+    """
+    from dbt.cli.main import dbtRunner
+
+    started = time.perf_counter()
+    target = settings.dbt_target
+    run_dir = dbt_run_dir(settings, source)
+    target_path, log_path = run_dir / "target", run_dir / "logs"
+    if target == "duckdb":
+        # DuckDB's COPY does not create folders.
+        settings.marts_dir(source).mkdir(parents=True, exist_ok=True)
+        settings.duckdb_path(source).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        load_lake_into_postgres(settings, source)
+
+    project_dir = str(settings.dbt_project_dir)
+    args = [
+        "build",
+        "--project-dir", project_dir,
+        "--profiles-dir", project_dir,
+        "--target", target,
+        "--target-path", str(target_path),
+        "--log-path", str(log_path),
+        "--vars", json.dumps(dbt_vars(settings, source)),
+    ]  # fmt: skip
+    if select:
+        args += ["--select", select]
+    with _environ(dbt_environ(settings, source)):
+        outcome = dbtRunner().invoke(args)
+    if outcome.result is None or not hasattr(outcome.result, "results"):
+        raise WarehouseBuildError(
+            f"dbt build for source {source!r} on {target} did not run: {outcome.exception}"
+            f" (logs in {log_path})"
+        )
+
+    built: list[str] = []
+    failures: list[str] = []
+    counts = {"pass": 0, "fail": 0, "warn": 0, "unit": 0}
+    for result in outcome.result.results:
+        node, status = result.node, str(result.status)
+        kind = str(node.resource_type)
+        if status in ("error", "fail", "runtime error"):
+            failures.append(f"{node.unique_id} [{status}]: {result.message}")
+        if kind == "model" and status == "success":
+            built.append(node.name)
+        elif kind == "unit_test" and status == "pass":
+            counts["unit"] += 1
+        elif kind == "test" and status in ("pass", "fail", "warn"):
+            counts[status] += 1
+    if failures or not outcome.success:
+        details = "\n  ".join(failures) or f"dbt reported a failure: {outcome.exception}"
+        raise WarehouseBuildError(
+            f"dbt build for source {source!r} on {target} failed:\n  {details}\n"
+            f"See {target_path / 'run_results.json'} and {log_path / 'dbt.log'}."
+        )
+
+    marts = [name for name in MARTS if name in built]
+    return BuildResult(
+        source=source,
+        target=target,
+        models_built=built,
+        tests_passed=counts["pass"],
+        tests_failed=counts["fail"],
+        tests_warned=counts["warn"],
+        unit_tests_passed=counts["unit"],
+        elapsed_s=round(time.perf_counter() - started, 2),
+        mart_rows=_mart_rows(settings, source, marts),
+        run_results=target_path / "run_results.json",
+    )
+
+
+def _mart_rows(settings: Settings, source: str, marts: list[str]) -> dict[str, int]:
+    if settings.dbt_target == "duckdb":
+        import pyarrow.parquet as pq
+
+        # Parquet footers only: other processes never wait on the DuckDB file.
+        return {
+            name: pq.read_metadata(_mart_path(settings, source, name)).num_rows for name in marts
+        }
+    import psycopg2
+    from psycopg2 import sql
+
+    conn = psycopg2.connect(settings.pg_dsn())
+    try:
+        with conn.cursor() as cur:
+            rows = {}
+            for name in marts:
+                relation = sql.Identifier(settings.pg_schema(source), name)
+                cur.execute(sql.SQL("select count(*) from {}").format(relation))
+                rows[name] = cur.fetchone()[0]
+            return rows
+    finally:
+        conn.close()
+
+
+def _mart_path(settings: Settings, source: str, name: str) -> Path:
+    return settings.marts_dir(source) / f"{name}.parquet"
+
+
+def read_mart(settings: Settings, source: str, name: str) -> pd.DataFrame:
+    """One mart as a data frame: its parquet file on DuckDB, its table on PostgreSQL.
+
+    Raises:
+        ValueError: ``name`` is not one of :data:`MARTS`.
+        FileNotFoundError: the mart has not been built for this source (DuckDB).
+    """
+    import pandas as pd
+
+    if name not in MARTS:
+        raise ValueError(f"unknown mart {name!r}; marts are {', '.join(MARTS)}")
+    if settings.dbt_target == "duckdb":
+        path = _mart_path(settings, source, name)
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{path} does not exist; build the warehouse for source {source!r} first"
+            )
+        return pd.read_parquet(path)
+
+    import psycopg2
+    from psycopg2 import sql
+
+    conn = psycopg2.connect(settings.pg_dsn())
+    try:
+        with conn.cursor() as cur:
+            relation = sql.Identifier(settings.pg_schema(source), name)
+            cur.execute(sql.SQL("select * from {}").format(relation))
+            columns = [column.name for column in cur.description]
+            return pd.DataFrame(cur.fetchall(), columns=columns)
+    finally:
+        conn.close()

@@ -1,0 +1,102 @@
+"""dbt build on PostgreSQL: the lake is loaded with COPY and the marts equal DuckDB's."""
+
+from __future__ import annotations
+
+import uuid
+
+import pandas as pd
+import psycopg2
+import pytest
+from dbt_lake import FULL_MART_ROWS, write_lake
+from psycopg2 import sql
+
+from reelops.config import Settings
+from reelops.schema import RAW_TABLES
+from reelops.warehouse import (
+    MART_KEYS,
+    BuildResult,
+    build,
+    lake_columns,
+    load_lake_into_postgres,
+    raw_pg_schema,
+    read_mart,
+)
+
+pytestmark = [pytest.mark.production, pytest.mark.slow]
+
+
+def _unreachable(settings: Settings) -> str | None:
+    try:
+        psycopg2.connect(settings.pg_dsn(), connect_timeout=3).close()
+    except psycopg2.OperationalError as error:
+        return f"PostgreSQL at {settings.pg_host}:{settings.pg_port} unreachable: {error}"
+    return None
+
+
+@pytest.fixture(scope="module")
+def pg_settings(tmp_path_factory: pytest.TempPathFactory):
+    """Production settings and a source name unique to this run; its schemas are dropped after."""
+    settings = Settings(home=tmp_path_factory.mktemp("reelops_pg"), profile="production")
+    reason = _unreachable(settings)
+    if reason:
+        print(reason)
+        pytest.skip(reason)
+    source = f"pytest_{uuid.uuid4().hex[:10]}"
+    write_lake(settings.lake_dir(source))
+    write_lake(settings.lake_dir(f"{source}_ml"), delivery=False)
+    yield settings, source
+    conn = psycopg2.connect(settings.pg_dsn())
+    try:
+        with conn, conn.cursor() as cur:
+            for name in (source, f"{source}_ml"):
+                for schema in (settings.pg_schema(name), raw_pg_schema(settings, name)):
+                    cur.execute(
+                        sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema))
+                    )
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def pg_full(pg_settings) -> BuildResult:
+    settings, source = pg_settings
+    return build(settings, source)
+
+
+def test_postgres_build_passes_every_test(pg_full):
+    assert pg_full.target == "postgres"
+    assert pg_full.tests_failed == 0
+    assert pg_full.unit_tests_passed == 5
+    assert pg_full.mart_rows == FULL_MART_ROWS
+
+
+def test_postgres_marts_equal_the_duckdb_marts(pg_settings, pg_full, local_settings, duckdb_full):
+    settings, source = pg_settings
+    for name, keys in MART_KEYS.items():
+        duck = read_mart(local_settings, "full", name).sort_values(list(keys), ignore_index=True)
+        pg = read_mart(settings, source, name).sort_values(list(keys), ignore_index=True)
+        assert list(pg.columns) == list(duck.columns), name
+        pd.testing.assert_frame_equal(pg.astype(duck.dtypes.to_dict()), duck, obj=name)
+
+
+def test_raw_load_is_idempotent_and_creates_missing_tables_empty(pg_settings):
+    settings, source = pg_settings
+    first = load_lake_into_postgres(settings, f"{source}_ml")
+    second = load_lake_into_postgres(settings, f"{source}_ml")
+    assert first == second
+    assert first["viewing_events"] == 5
+    assert first["impressions"] == first["playback_sessions"] == first["delivery_chunks"] == 0
+    conn = psycopg2.connect(settings.pg_dsn())
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "select column_name from information_schema.columns"
+                " where table_schema = %s and table_name = 'impressions'"
+                " order by ordinal_position",
+                (raw_pg_schema(settings, f"{source}_ml"),),
+            )
+            columns = [row[0] for row in cur.fetchall()]
+    finally:
+        conn.close()
+    assert columns == [name for name, _ in lake_columns("impressions")] + ["day"]
+    assert set(first) == set(RAW_TABLES)
