@@ -88,7 +88,7 @@ def test_no_raw_member_id_in_lake_or_warehouse(built):
                 assert not leaks(table.column(name).to_pylist()), (path, name)
     con = duckdb.connect(str(settings.duckdb_path("world")), read_only=True)
     try:
-        for (schema, name) in con.execute(
+        for schema, name in con.execute(
             "select table_schema, table_name from information_schema.tables"
         ).fetchall():
             frame = con.execute(f'select * from "{schema}"."{name}"').df()
