@@ -1,0 +1,259 @@
+"""Judge ABR policies on held-out trace files: per-trace QoE, paired bootstrap, summary table."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from reelops.delivery.policies import PolicyFactory
+from reelops.delivery.qoe import qoe
+from reelops.delivery.simulator import simulate_session
+from reelops.delivery.traces import Trace
+from reelops.delivery.video import Video, reference_video
+
+SPLITS = ("train", "validation", "test")
+SUMMARY_COLUMNS = (
+    "qoe_lin",
+    "qoe_lin_per_chunk",
+    "qoe_log",
+    "qoe_hd",
+    "bitrate_mbps",
+    "rebuffer_s",
+    "switches",
+)
+
+
+def split_traces(
+    traces: Sequence[Trace],
+    seed: int,
+    fractions: Sequence[float] = (0.6, 0.2, 0.2),
+) -> dict[str, list[Trace]]:
+    """Split traces into train, validation and test sets by file, never within a file.
+
+    Each trace goes wholly to one set, chosen by a hash of ``seed`` and its id (the
+    file name): the choice depends on nothing else, so it is the same on every
+    machine and in every order, and importing more files never moves a file that
+    was already assigned. The set sizes follow ``fractions`` only on average.
+
+    Args:
+        traces: The traces, with distinct ids.
+        seed: Changes the assignment.
+        fractions: Shares of train, validation and test; non-negative, summing to 1.
+
+    Returns:
+        ``{"train": [...], "validation": [...], "test": [...]}``, each sorted by id.
+
+    Raises:
+        ValueError: Bad fractions, or two traces share an id.
+    """
+    shares = [float(f) for f in fractions]
+    if (
+        len(shares) != len(SPLITS)
+        or any(not math.isfinite(f) or f < 0 for f in shares)
+        or not math.isclose(sum(shares), 1.0, abs_tol=1e-9)
+    ):
+        raise ValueError(
+            f"fractions must be {len(SPLITS)} non-negative numbers (train, validation, test) "
+            f"summing to 1, got {tuple(fractions)}"
+        )
+    _check_unique_ids(traces)
+    bounds = np.cumsum(shares)
+    splits: dict[str, list[Trace]] = {name: [] for name in SPLITS}
+    for trace in sorted(traces, key=lambda t: t.trace_id):
+        digest = hashlib.sha256(f"{seed}/{trace.trace_id}".encode()).digest()
+        u = int.from_bytes(digest[:8], "big") / 2.0**64
+        which = min(int(np.searchsorted(bounds, u, side="right")), len(SPLITS) - 1)
+        splits[SPLITS[which]].append(trace)
+    return splits
+
+
+def evaluate_policies(
+    traces: Sequence[Trace],
+    policies: Mapping[str, PolicyFactory],
+    video: Video | None = None,
+    start_index: int = 1,
+) -> pd.DataFrame:
+    """Play the video over every trace with every policy and score each session.
+
+    Args:
+        traces: The traces, with distinct ids.
+        policies: Name to factory; a factory builds a fresh policy for one session
+            and is handed that session's trace (only oracles use it).
+        video: The video to play; the packaged reference video if None.
+        start_index: Trace row each session starts at.
+
+    Returns:
+        One row per trace and policy: ``trace_id``, ``policy``, the :func:`qoe`
+        figures and ``sim_s`` (wall-clock seconds the session took to simulate).
+
+    Raises:
+        ValueError: No traces or no policies, or two traces share an id.
+    """
+    if not traces or not policies:
+        raise ValueError(
+            f"need at least one trace and one policy, got {len(traces)} trace(s) and "
+            f"{len(policies)} policy(ies)"
+        )
+    _check_unique_ids(traces)
+    video = video if video is not None else reference_video()
+    rows = []
+    for name, factory in policies.items():
+        for trace in traces:
+            policy = factory(trace)
+            started = time.perf_counter()
+            result = simulate_session(trace, video, policy, start_index=start_index)
+            elapsed = time.perf_counter() - started
+            scores = qoe(result, lowest_kbps=video.bitrates_kbps[0])
+            rows.append({"trace_id": trace.trace_id, "policy": name, **scores, "sim_s": elapsed})
+    return pd.DataFrame(rows)
+
+
+def paired_bootstrap(
+    a: Sequence[float] | np.ndarray,
+    b: Sequence[float] | np.ndarray,
+    n: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """95 % percentile-bootstrap interval of ``mean(a - b)``, resampling paired traces.
+
+    Args:
+        a: One score per trace for the first policy.
+        b: The same traces' scores for the second policy, in the same order.
+        n: Bootstrap resamples.
+        seed: Seed of the resampling.
+
+    Returns:
+        ``(mean difference, lower bound, upper bound)``.
+
+    Raises:
+        ValueError: The inputs are not equally long 1-D sequences of finite numbers,
+            or ``n < 1``.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.ndim != 1 or a.shape != b.shape or len(a) == 0:
+        raise ValueError(
+            f"paired_bootstrap needs two equally long non-empty 1-D score arrays, got shapes "
+            f"{a.shape} and {b.shape}"
+        )
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ValueError("paired_bootstrap needs finite scores, got NaN or infinity")
+    if n < 1:
+        raise ValueError(f"n must be at least 1 resample, got {n}")
+    diff = a - b
+    picks = np.random.default_rng(seed).integers(0, len(diff), size=(n, len(diff)))
+    means = diff[picks].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(diff.mean()), float(low), float(high)
+
+
+def compare_policies(
+    frame: pd.DataFrame,
+    policy: str,
+    baseline: str,
+    metric: str = "qoe_lin",
+    n: int = 2000,
+    seed: int = 0,
+) -> dict[str, object]:
+    """Paired bootstrap of ``policy`` minus ``baseline`` on the traces both were run on.
+
+    Args:
+        frame: Rows from :func:`evaluate_policies`.
+        policy: The policy to judge.
+        baseline: The policy to judge it against.
+        metric: The column to compare.
+        n: Bootstrap resamples.
+        seed: Seed of the resampling.
+
+    Returns:
+        A JSON-able dict: the names, ``traces``, ``mean_diff``, ``ci_low``, ``ci_high``.
+
+    Raises:
+        ValueError: A policy or the metric is missing, or the two were run on
+            different traces.
+    """
+    if metric not in frame.columns:
+        raise ValueError(f"metric {metric!r} is not a column; expected one of {list(frame)}")
+    scores = {}
+    for name in (policy, baseline):
+        rows = frame[frame["policy"] == name]
+        if rows.empty:
+            raise ValueError(
+                f"policy {name!r} has no rows; expected one of {sorted(frame['policy'].unique())}"
+            )
+        scores[name] = rows.set_index("trace_id")[metric]
+    if set(scores[policy].index) != set(scores[baseline].index):
+        only = sorted(set(scores[policy].index) ^ set(scores[baseline].index))
+        raise ValueError(
+            f"{policy!r} and {baseline!r} must be run on the same traces; "
+            f"{len(only)} differ, e.g. {only[:3]}"
+        )
+    baseline_scores = scores[baseline].loc[scores[policy].index]
+    mean_diff, low, high = paired_bootstrap(scores[policy], baseline_scores, n=n, seed=seed)
+    return {
+        "policy": policy,
+        "baseline": baseline,
+        "metric": metric,
+        "traces": len(baseline_scores),
+        "mean_diff": mean_diff,
+        "ci_low": low,
+        "ci_high": high,
+    }
+
+
+def summarize(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Mean figures per policy over its traces, as a JSON-able dict.
+
+    Args:
+        frame: Rows from :func:`evaluate_policies`.
+
+    Returns:
+        ``{policy: {"traces": n, "qoe_lin": ..., "qoe_lin_per_chunk": ..., ...}}`` in
+        the frame's policy order; ``qoe_lin_per_chunk`` divides each session's QoE_lin
+        by its scored chunks (47 for the reference video), the scale papers report.
+    """
+    frame = frame.assign(qoe_lin_per_chunk=frame["qoe_lin"] / frame["chunks"])
+    summary: dict[str, dict[str, float]] = {}
+    for name, rows in frame.groupby("policy", sort=False):
+        summary[str(name)] = {"traces": int(len(rows))} | {
+            column: float(rows[column].mean()) for column in SUMMARY_COLUMNS
+        }
+    return summary
+
+
+def summary_table(frame: pd.DataFrame) -> str:
+    """A plain-text table of :func:`summarize`, one line per policy.
+
+    Args:
+        frame: Rows from :func:`evaluate_policies`.
+
+    Returns:
+        The table, with a header line.
+    """
+    summary = summarize(frame)
+    width = max([len("policy"), *(len(name) for name in summary)])
+    header = (
+        f"{'policy':<{width}}  traces  QoE_lin  per_chunk  QoE_log   QoE_hd  "
+        "bitrate_Mbps  rebuffer_s  switches"
+    )
+    lines = [header]
+    for name, s in summary.items():
+        lines.append(
+            f"{name:<{width}}  {s['traces']:>6d}  {s['qoe_lin']:>7.2f}  "
+            f"{s['qoe_lin_per_chunk']:>9.3f}  {s['qoe_log']:>7.2f}  {s['qoe_hd']:>7.1f}  "
+            f"{s['bitrate_mbps']:>12.3f}  {s['rebuffer_s']:>10.2f}  {s['switches']:>8.1f}"
+        )
+    return "\n".join(lines)
+
+
+def _check_unique_ids(traces: Sequence[Trace]) -> None:
+    ids = pd.Series([t.trace_id for t in traces])
+    duplicated = sorted(ids[ids.duplicated()].unique())
+    if duplicated:
+        raise ValueError(
+            f"trace ids must be distinct (one per file), found duplicates {duplicated[:5]}"
+        )
