@@ -1,0 +1,91 @@
+"""Registry: candidates, one production version, promotion and rollback with an audit log."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from reelops.registry import Registry, RegistryError
+
+
+@pytest.fixture
+def registry(settings):
+    return Registry(settings)
+
+
+def _files(tmp_path, name: str, value: float):
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "model.json").write_text(json.dumps({"weight": value}))
+    return folder
+
+
+def _save(registry, tmp_path, value: float):
+    return registry.save(
+        "ranker",
+        _files(tmp_path, f"m{value}", value),
+        metrics={"ndcg_at_10": value},
+        lineage={"data_interval": ["2026-01-01", "2026-01-22"], "feature_service": "ranker_v1"},
+    )
+
+
+def test_save_creates_a_candidate_with_files_metrics_and_lineage(registry, tmp_path):
+    v = _save(registry, tmp_path, 0.3)
+    assert v.stage == "candidate"
+    assert registry.get("ranker", v.version).metrics == {"ndcg_at_10": 0.3}
+    assert registry.get("ranker", v.version).lineage["feature_service"] == "ranker_v1"
+    assert "code_version" in v.lineage
+    stored = registry.files("ranker", v.version) / "model.json"
+    assert json.loads(stored.read_text()) == {"weight": 0.3}
+    assert registry.production("ranker") is None
+
+
+def test_promote_then_rollback_restores_previous_version_and_audits(registry, tmp_path):
+    a = _save(registry, tmp_path, 0.3)
+    b = _save(registry, tmp_path, 0.4)
+    registry.promote("ranker", a.version, actor="alice", reason="first model")
+    registry.promote("ranker", b.version, actor="bob", reason="better ndcg")
+    assert registry.production("ranker").version == b.version
+    assert registry.get("ranker", a.version).stage == "retired"
+
+    restored = registry.rollback("ranker", actor="carol", reason="complaints")
+    assert restored.version == a.version and restored.stage == "production"
+    assert registry.get("ranker", b.version).stage == "retired"
+    assert json.loads((registry.files("ranker", a.version) / "model.json").read_text()) == {
+        "weight": 0.3
+    }
+    log = [(e.action, e.actor, e.from_version, e.to_version) for e in registry.audit_log("ranker")]
+    assert log[-3:] == [
+        ("promote", "alice", None, a.version),
+        ("promote", "bob", a.version, b.version),
+        ("rollback", "carol", b.version, a.version),
+    ]
+    with pytest.raises(RegistryError, match="no previous production version"):
+        registry.rollback("ranker", reason="again")
+
+
+def test_clear_errors(registry, tmp_path):
+    a = _save(registry, tmp_path, 0.3)
+    with pytest.raises(RegistryError, match="unknown version ranker:nope"):
+        registry.promote("ranker", "nope", reason="x")
+    with pytest.raises(RegistryError, match="no production version"):
+        registry.rollback("ranker", reason="x")
+    registry.reject("ranker", a.version, actor="alice", reason="shuffled labels")
+    with pytest.raises(RegistryError, match="was rejected and cannot be promoted"):
+        registry.promote("ranker", a.version, reason="x")
+    with pytest.raises(RegistryError, match="expected a folder"):
+        registry.save("ranker", tmp_path / "missing", metrics={}, lineage={})
+
+
+def test_database_allows_one_production_version_only(registry, tmp_path):
+    a = _save(registry, tmp_path, 0.3)
+    b = _save(registry, tmp_path, 0.4)
+    registry.promote("ranker", a.version, reason="first")
+    with pytest.raises(sa.exc.IntegrityError), registry.engine.begin() as conn:
+        conn.execute(
+            sa.text("update reelops_model_versions set stage = 'production' where version = :v"),
+            {"v": b.version},
+        )
+    assert [v.stage for v in registry.list("ranker")] == ["production", "candidate"]
