@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -147,6 +148,8 @@ class Registry:
         _metadata.create_all(self.engine)
 
     def _store(self):
+        # BentoML creates its home on import; keep it under REELOPS_HOME, never in ~.
+        os.environ.setdefault("BENTOML_HOME", str(self.settings.home / "bentoml"))
         from bentoml._internal.models import ModelStore
 
         self.store_path.mkdir(parents=True, exist_ok=True)
@@ -164,6 +167,7 @@ class Registry:
         reports: dict[str, str] | None = None,
     ) -> ModelVersion:
         """Save the files of ``files`` (a folder) as a new *candidate* version of ``name``."""
+        self._store()  # sets BENTOML_HOME before bentoml is imported
         import bentoml
 
         files = Path(files)

@@ -16,8 +16,14 @@ from reelops.world.generator import WorldConfig
 from reelops.world.synthetic_source import generate_source
 
 
+def _user_home(settings):
+    return settings.home.parent / "user-home"
+
+
 def _reelops(settings, *args: str) -> str:
-    env = {**os.environ, "REELOPS_HOME": str(settings.home)}
+    # A private HOME shows whether anything (Airflow, dbt, BentoML...) writes to ~.
+    _user_home(settings).mkdir(exist_ok=True)
+    env = {**os.environ, "REELOPS_HOME": str(settings.home), "HOME": str(_user_home(settings))}
     done = subprocess.run(
         [sys.executable, "-m", "reelops.cli", *args],
         env=env,
@@ -57,6 +63,12 @@ def test_daily_dag_runs_end_to_end(built):
     assert rows["dim_members"] > 0 and rows["fct_ranking_interactions"] > 0
     assert rows["fct_member_daily"] > rows["dim_members"]  # one row per member-day
     assert rows["fct_delivery_samples"] > 0
+
+
+@pytest.mark.slow
+def test_nothing_is_written_to_the_users_home(built):
+    settings, _ = built
+    assert sorted(p.name for p in _user_home(settings).iterdir()) == []
 
 
 @pytest.mark.slow
