@@ -1,0 +1,1 @@
+"""Recommendation ranking: temporal split, metrics, baselines, candidates and evaluation."""

@@ -1,0 +1,354 @@
+"""Candidate generation: several sources merged per member, each candidate with its provenance.
+
+Sources, in priority order (:data:`SOURCES`):
+
+* ``cowatch``: item k-NN neighbours of the member's most recent titles;
+* ``genre``: titles of the member's favourite genres (completion-weighted shares of
+  the genres watched), ranked by genre match times log popularity;
+* ``popular``: popular titles in the member's segment (e.g. country), recent views
+  counting more, shrunk to the overall popularity;
+* ``fresh``: titles released within ``fresh_days`` before the request time, ranked by
+  genre match and popularity.
+
+No source returns a title the member already watched (or, if configured, only
+finished) or one not yet released at the request time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from reelops.ranking.baselines import InteractionMatrix, ItemKNN, MostPopular, title_index
+
+SOURCES = ("cowatch", "genre", "popular", "fresh")
+_DEFAULT_QUOTAS = MappingProxyType({"cowatch": 150, "genre": 150, "popular": 100, "fresh": 50})
+
+
+@dataclass(frozen=True)
+class CandidateConfig:
+    """Knobs of candidate generation.
+
+    Attributes:
+        total: Candidates per member after merging (fewer only when the sources run
+            out of titles).
+        quotas: Titles each source is sure to place per member (0 turns it off); when
+            sources propose the same titles, the room left under ``total`` is filled
+            with the sources' next titles, in turns.
+        recent_titles: How many of the member's latest titles seed ``cowatch``.
+        neighbours: Item k-NN neighbours per title.
+        favourite_genres: How many top genres feed ``genre``.
+        fresh_days: A title is fresh when released at most this many days before the
+            request time.
+        popular_by: Member column the ``popular`` source groups by, or None (overall).
+        popularity_half_life_days: Half-life of a view's weight in popularity.
+        exclude: ``"watched"`` drops every title the member played; ``"finished"`` only
+            the ones with ``completion >= finished_threshold``.
+        finished_threshold: Completion from which a view counts as finished.
+        chunk_size: Members scored at a time (bounds memory).
+    """
+
+    total: int = 300
+    quotas: Mapping[str, int] = field(default_factory=lambda: dict(_DEFAULT_QUOTAS))
+    recent_titles: int = 10
+    neighbours: int = 50
+    favourite_genres: int = 3
+    fresh_days: int = 14
+    popular_by: str | None = "country"
+    popularity_half_life_days: float | None = 7.0
+    exclude: str = "watched"
+    finished_threshold: float = 0.9
+    chunk_size: int = 2048
+
+    def __post_init__(self) -> None:
+        unknown = set(self.quotas) - set(SOURCES)
+        if unknown:
+            raise ValueError(f"unknown candidate sources {sorted(unknown)}; known: {SOURCES}")
+        if any(int(q) < 0 for q in self.quotas.values()) or self.total < 1:
+            raise ValueError(
+                f"quotas must be >= 0 and total >= 1, got {dict(self.quotas)}, {self.total}"
+            )
+        if self.exclude not in ("watched", "finished"):
+            raise ValueError(f"exclude must be 'watched' or 'finished', got {self.exclude!r}")
+        for name in ("recent_titles", "neighbours", "favourite_genres", "fresh_days", "chunk_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"CandidateConfig.{name} must be >= 1, got {getattr(self, name)}")
+
+
+def genre_matrix(titles: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """(titles, genres) 0/1 matrix in ``titles`` order, and the genre names.
+
+    Reads the ``"|"``-separated ``genres`` column (dim_titles and raw titles have it);
+    without it, the ``genre_<slug>`` 0/1 columns, named by slug.
+    """
+    if "genres" in titles.columns:
+        lists = titles["genres"].fillna("").astype(str).str.split("|")
+        names = sorted({g for genres in lists for g in genres if g})
+        column = {name: i for i, name in enumerate(names)}
+        matrix = np.zeros((len(titles), len(names)))
+        for row, genres in enumerate(lists):
+            matrix[row, [column[g] for g in genres if g]] = 1.0
+        return matrix, names
+    flags = [c for c in titles.columns if c.startswith("genre_")]
+    if not flags:
+        raise ValueError(
+            "titles needs a '|'-separated genres column or genre_<slug> 0/1 columns; "
+            f"it has {list(titles.columns)}"
+        )
+    return titles[flags].fillna(0).to_numpy(dtype=np.float64), [c[6:] for c in flags]
+
+
+def genre_shares(genres: np.ndarray) -> np.ndarray:
+    """Each title's genre row divided by its number of genres (a title splits evenly)."""
+    return genres / np.maximum(genres.sum(axis=1, keepdims=True), 1.0)
+
+
+def _dense_rows(matrix: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
+    """Rows of a sparse matrix as a dense array; row -1 (an unknown member) is zeros."""
+    out = np.zeros((len(rows), matrix.shape[1]))
+    known = rows >= 0
+    out[known] = matrix[rows[known]].toarray()
+    return out
+
+
+def _top(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows and columns of each row's n best finite scores, rank order within rows."""
+    n = min(n, scores.shape[1])
+    part = np.argpartition(-scores, n - 1, axis=1)[:, :n]
+    values = np.take_along_axis(scores, part, axis=1)
+    order = np.argsort(-values, axis=1, kind="stable")
+    cols = np.take_along_axis(part, order, axis=1)
+    values = np.take_along_axis(values, order, axis=1)
+    rows = np.broadcast_to(np.arange(len(scores))[:, None], cols.shape)
+    keep = np.isfinite(values)
+    return rows[keep], cols[keep], values[keep]
+
+
+class CandidateGenerator:
+    """Candidate sources fitted on interactions up to one request time.
+
+    Args:
+        interactions: ``member_key, title_id, ts, completion`` seen before ``as_of``.
+        titles: The catalogue (``title_id``, ``genres`` or genre flags, ``release_date``).
+        members: ``member_key`` plus ``popular_by``'s column; None for overall popularity.
+        as_of: Request time; default the last interaction. Later interactions are
+            ignored and titles released after it are never proposed.
+        config: Quotas and knobs.
+    """
+
+    def __init__(
+        self,
+        interactions: pd.DataFrame,
+        titles: pd.DataFrame,
+        members: pd.DataFrame | None = None,
+        as_of: pd.Timestamp | str | None = None,
+        config: CandidateConfig | None = None,
+    ) -> None:
+        self.config = config or CandidateConfig()
+        cfg = self.config
+        if as_of is not None:
+            interactions = interactions[interactions["ts"] <= pd.Timestamp(as_of)]
+        self.data = InteractionMatrix.build(interactions, titles)
+        self.as_of = pd.Timestamp(as_of) if as_of is not None else self.data.end
+        self.title_ids = title_index(titles).to_numpy()
+
+        release = pd.to_datetime(
+            titles.get("release_date", pd.Series(pd.NaT, index=titles.index)), errors="coerce"
+        ).to_numpy()
+        age_days = (self.as_of.to_datetime64() - release) / np.timedelta64(1, "D")
+        self.unreleased = np.asarray(age_days < 0)
+        self.fresh = np.asarray((age_days >= 0) & (age_days <= cfg.fresh_days))
+
+        popular_by = cfg.popular_by if members is not None else None
+        self.popular = MostPopular(popular_by, cfg.popularity_half_life_days)
+        self.popular.fit_matrix(self.data, titles, members)
+        self.knn = ItemKNN(cfg.neighbours).fit_matrix(self.data, titles)
+
+        cells, shape = self.data.cells, self.data.matrix.shape
+        finished = cells[cells["completion"] >= cfg.finished_threshold]
+        self.finished = sp.csr_matrix(
+            (np.ones(len(finished)), (finished["row"], finished["col"])), shape=shape
+        )
+        recent = cells.sort_values(["row", "ts"], ascending=[True, False], kind="stable")
+        recent = recent[recent.groupby("row").cumcount() < cfg.recent_titles]
+        self.recent = sp.csr_matrix(
+            (np.ones(len(recent)), (recent["row"], recent["col"])), shape=shape
+        )
+        genres, self.genre_names = genre_matrix(titles)
+        self.title_genres = genre_shares(genres)
+        # Finished titles say more about taste than abandoned ones.
+        weighted = sp.csr_matrix((cells["completion"], (cells["row"], cells["col"])), shape=shape)
+        affinity = np.asarray(weighted @ self.title_genres)
+        self.affinity = affinity / np.maximum(affinity.sum(axis=1, keepdims=True), 1e-12)
+        self.log_popularity = 1.0 + np.log1p(np.bincount(cells["col"], minlength=shape[1]))
+
+    def _source_scores(self, keys: np.ndarray) -> dict[str, np.ndarray]:
+        cfg = self.config
+        rows = self.data.rows(keys)
+        affinity = np.zeros((len(keys), self.affinity.shape[1]))
+        affinity[rows >= 0] = self.affinity[rows[rows >= 0]]
+        scores = {}
+        if cfg.quotas.get("cowatch", 0):
+            cowatch = self.knn.score_history(sp.csr_matrix(_dense_rows(self.recent, rows)))
+            scores["cowatch"] = np.where(cowatch > 0, cowatch, -np.inf)
+        if cfg.quotas.get("genre", 0):
+            n_fav = min(cfg.favourite_genres, affinity.shape[1])
+            cut = -np.sort(-affinity, axis=1)[:, n_fav - 1 : n_fav]
+            favourite = np.where((affinity >= cut) & (affinity > 0), affinity, 0.0)
+            fav_match = favourite @ self.title_genres.T
+            scores["genre"] = np.where(fav_match > 0, fav_match * self.log_popularity, -np.inf)
+        if cfg.quotas.get("popular", 0):
+            scores["popular"] = self.popular.score(keys)
+        if cfg.quotas.get("fresh", 0):
+            # Genre match first; the small constant lets popularity order the rest.
+            fresh = (affinity @ self.title_genres.T + 0.05) * self.log_popularity
+            scores["fresh"] = np.where(self.fresh[None, :], fresh, -np.inf)
+        watched = self.finished if cfg.exclude == "finished" else self.data.matrix
+        excluded = _dense_rows(watched, rows) > 0
+        excluded |= self.unreleased[None, :]
+        for values in scores.values():
+            values[excluded] = -np.inf
+        return scores
+
+    def generate(
+        self, member_keys: Sequence[str] | pd.Index | np.ndarray | None = None
+    ) -> pd.DataFrame:
+        """Candidates of each member.
+
+        Args:
+            member_keys: Members to serve; default every member with an interaction.
+                Members without one get the popular and fresh sources only.
+
+        Returns:
+            One row per (member_key, title_id), ``config.total`` per member when the
+            sources have enough titles; per member, the quotas' titles come first,
+            sources taking turns by rank (ties in :data:`SOURCES` order), then the
+            fill. Columns: ``source`` (where the title ranks best), ``source_score``
+            (its score there), ``n_sources`` and ``rank_<source>`` for every source
+            (1 = that source's best, 0 = not proposed by it).
+        """
+        cfg = self.config
+        keys = (
+            self.data.member_keys.to_numpy()
+            if member_keys is None
+            else np.asarray(member_keys, dtype=object)
+        )
+        frames = [
+            self._generate_chunk(keys[start : start + cfg.chunk_size])
+            for start in range(0, len(keys), cfg.chunk_size)
+        ]
+        if not frames:
+            return self._generate_chunk(keys)
+        return pd.concat(frames, ignore_index=True)
+
+    def _generate_chunk(self, keys: np.ndarray) -> pd.DataFrame:
+        cfg = self.config
+        n_titles = len(self.title_ids)
+        parts = []
+        for source, values in self._source_scores(keys).items():
+            # Deeper than the quota: titles past it fill the room overlaps leave.
+            rows, cols, score = _top(values, max(cfg.total, int(cfg.quotas[source])))
+            rank = np.arange(len(rows)) - np.searchsorted(rows, rows) + 1
+            over = rank > cfg.quotas[source]
+            parts.append((rows, cols, np.full(len(rows), SOURCES.index(source)), rank, over, score))
+        if not parts:
+            raise ValueError("every candidate source has quota 0; give one a positive quota")
+        rows, cols, source, rank, over, score = (
+            np.concatenate(p) for p in zip(*parts, strict=True)
+        )
+        key = rows.astype(np.int64) * n_titles + cols
+        # One int64 sort key (pair, past quota, rank, source) instead of a slower lexsort.
+        n_ranks, n_sources = int(rank.max(initial=0)) + 1, len(SOURCES)
+        turn = (over * n_ranks + rank) * n_sources + source
+        order = np.argsort(key * (2 * n_ranks * n_sources) + turn, kind="stable")
+        key, rows, cols, source, rank, turn, score = (
+            a[order] for a in (key, rows, cols, source, rank, turn, score)
+        )
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        ranks = np.zeros((int(first.sum()), len(SOURCES)), dtype=np.int32)
+        ranks[np.cumsum(first) - 1, source] = rank
+        best = np.flatnonzero(first)
+        # Per member: every source's in-quota titles, taking turns by rank, then the
+        # titles past the quotas, again in turns; keep the first ``total``.
+        keep_order = np.argsort(
+            rows[best].astype(np.int64) * (2 * n_ranks * n_sources) + turn[best], kind="stable"
+        )
+        best, ranks = best[keep_order], ranks[keep_order]
+        member = rows[best]
+        within = np.arange(len(best)) - np.searchsorted(member, member) < cfg.total
+        best, ranks = best[within], ranks[within]
+        return self._frame(keys[rows[best]], cols[best], source[best], score[best], ranks)
+
+    def _frame(self, keys, cols, source, score, ranks) -> pd.DataFrame:
+        frame = pd.DataFrame(
+            {
+                "member_key": keys,
+                "title_id": self.title_ids[np.asarray(cols, dtype=np.int64)],
+                "source": pd.Categorical.from_codes(np.asarray(source, dtype=np.int64), SOURCES),
+                "source_score": np.asarray(score, dtype=np.float64),
+                "n_sources": (ranks > 0).sum(axis=1).astype(np.int32),
+            }
+        )
+        for i, name in enumerate(SOURCES):
+            frame[f"rank_{name}"] = ranks[:, i]
+        return frame
+
+
+def generate_candidates(
+    interactions: pd.DataFrame,
+    titles: pd.DataFrame,
+    members: pd.DataFrame | None = None,
+    member_keys: Sequence[str] | None = None,
+    as_of: pd.Timestamp | str | None = None,
+    config: CandidateConfig | None = None,
+) -> pd.DataFrame:
+    """Fit the sources on ``interactions`` and return the members' candidates.
+
+    See :class:`CandidateGenerator` for the arguments and
+    :meth:`CandidateGenerator.generate` for the frame returned.
+    """
+    return CandidateGenerator(interactions, titles, members, as_of, config).generate(member_keys)
+
+
+def candidate_recall(candidates: pd.DataFrame, test: pd.DataFrame) -> float:
+    """Share of held-out (member_key, title_id) pairs found among the candidates.
+
+    The ranker re-orders candidates only, so this bounds its recall. Members of
+    ``test`` without candidates count as misses.
+    """
+    if test.empty:
+        raise ValueError("test has no held-out pairs; candidate recall is undefined")
+    pairs = test[["member_key", "title_id"]].drop_duplicates()
+    found = pd.MultiIndex.from_frame(pairs).isin(
+        pd.MultiIndex.from_frame(candidates[["member_key", "title_id"]])
+    )
+    return float(found.mean())
+
+
+def recall_by_source(candidates: pd.DataFrame, test: pd.DataFrame) -> dict[str, float]:
+    """:func:`candidate_recall` of each source alone and of all merged (``"all"``)."""
+    out = {}
+    for source in SOURCES:
+        column = f"rank_{source}"
+        if column in candidates.columns:
+            out[source] = candidate_recall(candidates[candidates[column] > 0], test)
+    out["all"] = candidate_recall(candidates, test)
+    return out
+
+
+__all__ = [
+    "SOURCES",
+    "CandidateConfig",
+    "CandidateGenerator",
+    "candidate_recall",
+    "generate_candidates",
+    "genre_matrix",
+    "genre_shares",
+    "recall_by_source",
+]
