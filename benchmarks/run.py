@@ -90,7 +90,7 @@ def main() -> None:
         help="run only these benchmarks (default: all)",
     )
     args = parser.parse_args()
-    chosen = set(args.only or ["foundation-demo", "foundation-world"])
+    chosen = set(args.only or ["foundation-demo", "foundation-world", "features"])
     RESULTS.mkdir(parents=True, exist_ok=True)
     machine = {"cpus": os.cpu_count(), "python": platform.python_version()}
     with tempfile.TemporaryDirectory(prefix="reelops-bench-") as tmp:
@@ -101,10 +101,20 @@ def main() -> None:
         if "foundation-demo" in chosen:
             rows += bench_demo(work)
         shutil.rmtree(work / "clone", ignore_errors=True)
-    out = RESULTS / "foundation.json"
-    out.write_text(json.dumps({"machine": machine, "rows": rows}, indent=2))
-    print_table("Foundation: world generation, daily DAG, make demo", rows)
-    print(f"\nwritten to {out}")
+        if rows:
+            out = RESULTS / "foundation.json"
+            out.write_text(json.dumps({"machine": machine, "rows": rows}, indent=2))
+            print_table("Foundation: world generation, daily DAG, make demo", rows)
+            print(f"\nwritten to {out}")
+        if "features" in chosen:
+            from benchmarks import features
+
+            feature_rows = features.run(work / "features")
+            out = RESULTS / "features.json"
+            out.write_text(json.dumps({"machine": machine, "rows": feature_rows}, indent=2))
+            print("\nFeature store: materialization, online lookup, training sets")
+            features.print_table(feature_rows)
+            print(f"\nwritten to {out}")
 
 
 if __name__ == "__main__":

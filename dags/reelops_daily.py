@@ -1,4 +1,4 @@
-"""Daily data DAG: land the interval from the active source, then build the warehouse."""
+"""Daily data DAG: land the interval from the active source, build the warehouse, materialize."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import Asset, dag, task
 
 WAREHOUSE_MARTS = Asset("reelops_warehouse_marts")
+ONLINE_FEATURES = Asset("reelops_online_features")
 
 
 @dag(
@@ -21,8 +22,10 @@ WAREHOUSE_MARTS = Asset("reelops_warehouse_marts")
 Lands the run's data interval of the active source (the synthetic world or an
 import) in the lake, pseudonymized, one partition per day, then runs `dbt build`
 (every model and its tests) and publishes the warehouse marts as an Asset that
-the training DAGs are scheduled on. A run's `conf` may carry `start`/`end` to
-cover a longer interval (`reelops pipeline run`).
+the training DAGs are scheduled on, then materializes the Feast feature views into
+the online store up to the end of the interval (applying changed definitions
+first). A run's `conf` may carry `start`/`end` to cover a longer interval
+(`reelops pipeline run`).
 """,
 )
 def reelops_daily():
@@ -38,7 +41,13 @@ def reelops_daily():
 
         return build_warehouse(context)
 
-    build_warehouse(land())
+    @task(outlets=[ONLINE_FEATURES])
+    def materialize_features(built: dict, **context):
+        from reelops.pipeline import materialize_features
+
+        return materialize_features(context)
+
+    materialize_features(build_warehouse(land()))
 
 
 reelops_daily()

@@ -40,6 +40,55 @@ def _dbt_tests(run_results: Path) -> tuple[int, int]:
     return sum(r["status"] == "pass" for r in tests), len(tests)
 
 
+def _show_online_features(settings) -> None:
+    """One member's and one network context's online features, then each view's freshness."""
+    from reelops.features.describe import describe_store, freshness_lines
+    from reelops.features.online import member_lookup
+    from reelops.features.store import open_store
+    from reelops.privacy import MemberKeyVault
+    from reelops.warehouse import read_mart
+
+    repo = open_store(settings, "world")
+    daily = read_mart(settings, "world", "fct_member_daily")
+    latest = daily[daily["feature_date"] == daily["feature_date"].max()]
+    busiest = latest.sort_values(["views_7d", "member_key"], ascending=False).iloc[0]
+    with MemberKeyVault(settings) as vault:
+        member_id = vault.raw_ids("world", [busiest["member_key"]])[busiest["member_key"]]
+    member_lookup(settings, member_id, repo=repo)  # the first call loads the registry
+    result = member_lookup(settings, member_id, repo=repo)
+    member = result.member
+    values = {name.split("__", 1)[1]: value for name, value in member.values.items()}
+    tastes = sorted(
+        ((name[4:], v) for name, v in values.items() if name.startswith("aff_") and v),
+        key=lambda item: -item[1],
+    )[:3]
+    print(f"  request time {result.request_time}; ttl-expired values would show as missing")
+    print(
+        f"  member {member_id} (pseudonym {member.key[:12]}…): {len(member.values)} features, "
+        f"{len(member.missing)} missing or stale"
+    )
+    print(
+        f"    views_7d {values['views_7d']}, watch_hours_28d {values['watch_hours_28d']:.1f}, "
+        f"completion_rate_28d {values['completion_rate_28d']:.2f}, top genres "
+        + ", ".join(f"{g} {v:.2f}" for g, v in tastes)
+    )
+    if result.network is not None:
+        net = {n.split("__", 1)[1]: v for n, v in result.network.values.items()}
+        if result.network.missing:
+            print(f"  network {result.network.key}: missing {result.network.missing}")
+        else:
+            print(
+                f"  network {result.network.key}: {net['sessions_7d']} sessions in 7 days, "
+                f"throughput p10/p50/p90 {net['throughput_p10_7d']:.1f}/"
+                f"{net['throughput_p50_7d']:.1f}/{net['throughput_p90_7d']:.1f} Mbit/s, "
+                f"rebuffer ratio {net['rebuffer_ratio_7d']:.3%}"
+            )
+    print(f"  online lookup took {result.seconds * 1000:.0f} ms")
+    print("  freshness (materialization watermark vs newest feature in the marts)")
+    for line in freshness_lines(describe_store(settings, repo=repo)):
+        print("  " + line)
+
+
 def main() -> None:
     settings = get_settings()
     logs = settings.home / "demo-logs"
@@ -76,11 +125,15 @@ def main() -> None:
     passed, total = _dbt_tests(run_results)
     print(f"  dbt tests (data + unit): {passed}/{total} passed in the last build")
 
+    _step("4. Online features from Feast, as of the last run's end")
+    _show_online_features(settings)
+
     _step("Where things are")
     print(f"  raw source (upstream)   {info.path}")
     print(f"  lake (pseudonymized)    {settings.lake_dir('world') / 'raw'}")
     print(f"  warehouse (DuckDB)      {settings.duckdb_path('world')}")
     print(f"  feature marts (parquet) {marts}")
+    print(f"  Feast registry + online {settings.home / 'feast' / 'world'}")
     print(f"  Airflow home            {settings.airflow_home}")
     print(f"  private key + id vault  {settings.private_dir}  (owner-only)")
     print(f"  logs of this demo       {logs}")
@@ -88,6 +141,8 @@ def main() -> None:
     _step("Try next")
     print("  make airflow                          # the Airflow UI with these DAG runs")
     print("  .venv/bin/reelops info                # profile, paths, active source")
+    print("  .venv/bin/reelops features describe   # entities, views, services, freshness")
+    print("  .venv/bin/reelops features get --member m000001")
     print("  .venv/bin/reelops world generate --size large")
     print("  .venv/bin/reelops import movielens ~/ml-100k && .venv/bin/reelops pipeline run ...")
 

@@ -1,4 +1,4 @@
-"""The daily data pipeline's steps, as the daily DAG calls them: land, then build."""
+"""The daily data pipeline's steps, as the daily DAG calls them: land, build, materialize."""
 
 from __future__ import annotations
 
@@ -71,3 +71,19 @@ def build_warehouse(context: Mapping[str, Any]) -> dict[str, Any]:
     summary = asdict(result)
     summary["run_results"] = str(result.run_results)
     return summary
+
+
+def materialize_features(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Apply changed feature definitions, then bring the online store up to the run's end.
+
+    Every view continues from its own watermark; a re-run or backfill of an earlier
+    interval refreshes ``[start, watermark]`` without moving any watermark backwards
+    (see :func:`reelops.features.materialize.plan_window`).
+    """
+    from reelops.features.materialize import describe_materialization, materialize
+
+    settings = get_settings()
+    start, end = run_interval(context)
+    result = materialize(settings, start=start, end=end, source=active_source(settings))
+    print(describe_materialization(result))
+    return result.summary()

@@ -1,0 +1,27 @@
+"""Feature services: the exact feature set of each model version."""
+
+from feast import FeatureService
+from members import member_activity, member_genre_affinity
+from networks import network_throughput
+from on_demand import member_title_affinity, title_freshness
+from titles import title_popularity
+
+ranker_v1 = FeatureService(
+    name="ranker_v1",
+    features=[
+        member_activity,
+        member_genre_affinity,
+        title_popularity,
+        member_title_affinity,
+        title_freshness,
+    ],
+    description="Recommendation ranker v1: member, title and member x title features.",
+    tags={"owner": "reelops", "model": "ranker", "version": "1"},
+)
+
+bitrate_v1 = FeatureService(
+    name="bitrate_v1",
+    features=[network_throughput],
+    description="Delivery bitrate predictor v1: the network context's throughput history.",
+    tags={"owner": "reelops", "model": "bitrate", "version": "1"},
+)

@@ -1,0 +1,1 @@
+"""Feature store (Feast): definitions per source, materialization, training sets, lookups."""

@@ -1,0 +1,127 @@
+"""The feature repository: definitions by role, per-profile YAML, apply only when changed."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+
+from reelops.config import Settings
+from reelops.features.materialize import ORIGIN, plan_window
+from reelops.features.store import (
+    REPO_DIR,
+    FeatureStoreError,
+    feast_environ,
+    project_name,
+    redis_connection_string,
+)
+
+D = datetime(2026, 1, 10)
+
+
+def test_repository_is_split_by_role_with_one_yaml_per_profile():
+    names = {p.name for p in REPO_DIR.iterdir()}
+    assert {"entities.py", "data_sources.py", "members.py", "titles.py", "networks.py"} <= names
+    assert {"on_demand.py", "feature_services.py", ".feastignore"} <= names
+    for profile in ("local", "production"):
+        text = (REPO_DIR / profile / "feature_store.yaml").read_text()
+        assert "project: ${REELOPS_FEAST_PROJECT}" in text
+        # No machine path, host or secret is written in the files, only ${VARIABLES}.
+        assert not re.search(r"(/tmp|/home|/work|127\.0\.0\.1|localhost|password: \w)", text)
+    python = "".join(p.read_text() for p in REPO_DIR.glob("*.py"))
+    assert "/tmp" not in python and "/work" not in python and ".reelops" not in python
+
+
+def test_environment_points_each_profile_at_its_backends(tmp_path):
+    local = feast_environ(Settings(home=tmp_path, profile="local"), "world")
+    assert local["REELOPS_FEAST_PROJECT"] == "reelops_world"
+    assert local["REELOPS_FEAST_REGISTRY"] == str(tmp_path / "feast/world/registry.db")
+    assert local["REELOPS_FEAST_ONLINE_PATH"] == str(tmp_path / "feast/world/online.db")
+    assert local["REELOPS_FEAST_MARTS_DIR"] == str(tmp_path / "warehouse/world/marts")
+
+    settings = Settings(
+        home=tmp_path, profile="production", pg_password="p@ss:w/rd", pg_host="db.internal"
+    )
+    prod = feast_environ(settings, "movielens")
+    assert prod["REELOPS_FEAST_PG_SCHEMA"] == "reelops_movielens"
+    assert prod["REELOPS_FEAST_REGISTRY"].startswith(
+        "postgresql+psycopg://postgres:p%40ss%3Aw%2Frd@db.internal:5432/"
+    )
+    assert prod["REELOPS_FEAST_PG_PASSWORD"] == '"p@ss:w/rd"'
+    assert "reelops_movielens.dim_titles" in prod["REELOPS_FEAST_CATALOGUE_QUERY"]
+
+
+def test_names_and_connection_strings():
+    assert project_name("My-Import.2") == "reelops_my_import_2"
+    assert redis_connection_string("redis://127.0.0.1:6379/0") == "127.0.0.1:6379,db=0"
+    assert (
+        redis_connection_string("rediss://:s3cret@cache:6380/2")
+        == "cache:6380,db=2,password=s3cret,ssl=true"
+    )
+    with pytest.raises(FeatureStoreError, match="redis://host:port/db"):
+        redis_connection_string("cache:6379")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        # First run: back to the ttl before the end (older values would be stale anyway).
+        ({"ttl": timedelta(days=2), "static": False, "watermark": None, "start": D},
+         (D + timedelta(days=-1), D + timedelta(days=1), "initial")),
+        ({"ttl": timedelta(0), "static": False, "watermark": None, "start": D},
+         (ORIGIN, D + timedelta(days=1), "initial")),
+        # The next day: from the watermark.
+        ({"ttl": timedelta(days=2), "static": False, "watermark": D, "start": D},
+         (D, D + timedelta(days=1), "incremental")),
+        # A run after missed days still starts at the watermark.
+        ({"ttl": timedelta(days=2), "static": False, "watermark": D - timedelta(days=3),
+          "start": D}, (D - timedelta(days=3), D + timedelta(days=1), "incremental")),
+        # A re-run of the last interval, and a backfill: refresh up to the watermark.
+        ({"ttl": timedelta(days=2), "static": False, "watermark": D + timedelta(days=1),
+          "start": D}, (D, D + timedelta(days=1), "refresh")),
+        ({"ttl": timedelta(days=2), "static": False, "watermark": D + timedelta(days=9),
+          "start": D}, (D, D + timedelta(days=9), "refresh")),
+        # Static views: everything, every time.
+        ({"ttl": timedelta(0), "static": True, "watermark": D + timedelta(days=9), "start": D},
+         (ORIGIN, D + timedelta(days=9), "full")),
+    ],
+)  # fmt: skip
+def test_materialization_windows(kwargs, expected):
+    window = plan_window(end=D + timedelta(days=1), **kwargs)
+    assert (window.start, window.end, window.mode) == expected
+
+
+@pytest.mark.slow
+def test_definitions_are_applied_once_and_a_changed_view_starts_over(repo, warehouse):
+    import dataclasses
+
+    from feast import Field
+    from feast.types import Float64
+
+    from reelops.features.materialize import materialize, watermarks
+    from reelops.features.store import Definitions, apply_if_changed, open_store
+
+    assert repo.applied
+    again = open_store(warehouse.settings, warehouse.source)
+    assert not again.applied
+    materialize(repo.settings, end=datetime(2026, 1, 5), repo=repo)
+
+    # A new feature in one view: that view is re-created without a watermark, the
+    # others keep theirs; the next materialization rewrites it in full.
+    views = []
+    for view in repo.definitions.feature_views:
+        if view.name == "member_activity":
+            view = view.__copy__()
+            view.features = [*view.features, Field(name="aff_drama", dtype=Float64)]
+        views.append(view)
+    changed = dataclasses.replace(repo, definitions=Definitions(
+        entities=repo.definitions.entities, data_sources=repo.definitions.data_sources,
+        feature_views=views, on_demand_views=repo.definitions.on_demand_views,
+        services=repo.definitions.services,
+    ))  # fmt: skip
+    assert apply_if_changed(changed)
+    marks = watermarks(repo)
+    assert marks["member_activity"] is None
+    assert marks["member_genre_affinity"] == datetime(2026, 1, 5)
+    assert not apply_if_changed(changed)
