@@ -29,6 +29,8 @@ app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(airflow_app, name="airflow")
 app.add_typer(features_app, name="features")
+models_app = typer.Typer(help="The model registry: versions, stages, audit.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
 
 
 def _fail(message: str) -> None:
@@ -291,6 +293,99 @@ def info() -> None:
     _print_source(source_info(settings, name))
     typer.echo(f"lake         {settings.lake_dir(name)}")
     typer.echo(f"marts        {settings.marts_dir(name)}")
+
+
+def _registry():
+    from reelops.registry import Registry
+
+    return Registry(get_settings())
+
+
+def _registry_call(action):
+    from reelops.registry import RegistryError
+
+    try:
+        return action()
+    except RegistryError as exc:
+        _fail(str(exc))
+
+
+@models_app.command("list")
+def models_list(
+    name: Annotated[str | None, typer.Argument(help="Only this model (e.g. ranker).")] = None,
+) -> None:
+    """List model versions with their stage and headline metrics."""
+    versions = _registry().list(name)
+    if not versions:
+        typer.echo("no model versions yet")
+    for v in versions:
+        metrics = ", ".join(
+            f"{k}={val:.4g}"
+            for k, val in list(v.metrics.items())[:3]
+            if isinstance(val, (int, float))
+        )
+        typer.echo(f"{v.tag:<40} {v.stage:<10} {v.created_at}  {metrics}")
+
+
+@models_app.command("show")
+def models_show(
+    name: Annotated[str, typer.Argument(help="Model name.")],
+    version: Annotated[str, typer.Argument(help="Version (see `reelops models list`).")],
+) -> None:
+    """Show one version: stage, metrics, gates, reports, lineage and its audit trail."""
+    import json
+
+    registry = _registry()
+    v = _registry_call(lambda: registry.get(name, version))
+    typer.echo(f"{v.tag}  stage={v.stage}  created {v.created_at}")
+    for section in ("metrics", "gates", "reports", "lineage"):
+        typer.echo(f"{section}:")
+        typer.echo(json.dumps(getattr(v, section), indent=2, default=str))
+    typer.echo("audit:")
+    for e in registry.audit_log(name):
+        if version in (e.from_version, e.to_version):
+            typer.echo(
+                f"  {e.at} {e.actor} {e.action} {e.from_version} -> {e.to_version}: {e.reason}"
+            )
+
+
+@models_app.command("promote")
+def models_promote(
+    name: Annotated[str, typer.Argument(help="Model name.")],
+    version: Annotated[str, typer.Argument(help="Version to put in production.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
+) -> None:
+    """Make a version the production one (the previous production version is retired)."""
+    registry = _registry()
+    v = _registry_call(lambda: registry.promote(name, version, reason=reason))
+    typer.echo(f"{v.tag} is now in production")
+
+
+@models_app.command("reject")
+def models_reject(
+    name: Annotated[str, typer.Argument(help="Model name.")],
+    version: Annotated[str, typer.Argument(help="Version to reject.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
+) -> None:
+    """Reject a candidate or approved version; it can never be promoted."""
+    import getpass
+
+    registry = _registry()
+    v = _registry_call(
+        lambda: registry.reject(name, version, actor=getpass.getuser(), reason=reason)
+    )
+    typer.echo(f"{v.tag} rejected")
+
+
+@models_app.command("rollback")
+def models_rollback(
+    name: Annotated[str, typer.Argument(help="Model name.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
+) -> None:
+    """Put back the version that served before the current production version."""
+    registry = _registry()
+    v = _registry_call(lambda: registry.rollback(name, reason=reason))
+    typer.echo(f"rolled back: {v.tag} is in production again")
 
 
 if __name__ == "__main__":

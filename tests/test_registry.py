@@ -89,3 +89,26 @@ def test_database_allows_one_production_version_only(registry, tmp_path):
             {"v": b.version},
         )
     assert [v.stage for v in registry.list("ranker")] == ["production", "candidate"]
+
+
+def test_models_cli_promotes_rolls_back_and_explains_errors(settings, tmp_path):
+    from typer.testing import CliRunner
+
+    from reelops.cli import app
+
+    registry = Registry(settings)
+    a = _save(registry, tmp_path, 0.3)
+    b = _save(registry, tmp_path, 0.4)
+    runner = CliRunner()
+    out = runner.invoke(app, ["models", "promote", "ranker", a.version, "--reason", "first"])
+    assert out.exit_code == 0 and "is now in production" in out.output
+    runner.invoke(app, ["models", "promote", "ranker", b.version, "--reason", "better"])
+    listing = runner.invoke(app, ["models", "list", "ranker"]).output
+    assert f"ranker:{b.version}" in listing and "production" in listing
+    out = runner.invoke(app, ["models", "rollback", "ranker", "--reason", "regression"])
+    assert out.exit_code == 0 and a.version in out.output
+    assert registry.production("ranker").version == a.version
+    shown = runner.invoke(app, ["models", "show", "ranker", a.version]).output
+    assert "rollback" in shown and "ndcg_at_10" in shown
+    out = runner.invoke(app, ["models", "promote", "ranker", "nope", "--reason", "x"])
+    assert out.exit_code == 2 and "unknown version ranker:nope" in out.output
