@@ -30,12 +30,12 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
 lint: $(STAMP)
-	$(BIN)/ruff check reelops dags tests benchmarks serving feature_repo
-	$(BIN)/ruff format --check reelops dags tests benchmarks serving feature_repo
+	$(BIN)/ruff check reelops dags tests benchmarks feature_repo
+	$(BIN)/ruff format --check reelops dags tests benchmarks feature_repo
 
 format: $(STAMP)
-	$(BIN)/ruff format reelops dags tests benchmarks serving feature_repo
-	$(BIN)/ruff check --fix reelops dags tests benchmarks serving feature_repo
+	$(BIN)/ruff format reelops dags tests benchmarks feature_repo
+	$(BIN)/ruff check --fix reelops dags tests benchmarks feature_repo
 
 # Re-resolve every pin (needs uv; run after changing pyproject.toml dependencies).
 lock: $(STAMP)
