@@ -85,7 +85,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--only",
-        choices=["foundation-demo", "foundation-world"],
+        choices=["foundation-demo", "foundation-world", "features"],
         action="append",
         help="run only these benchmarks (default: all)",
     )
