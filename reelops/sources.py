@@ -112,14 +112,35 @@ def write_source(
             "rows": {t: d.num_rows for t, d in converted.items()},
         }
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2))
-        if final.exists():
+        replacing = final.exists()
+        if replacing:
             final.rename(old)
         tmp.rename(final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
+    if replacing:
+        reset_derived(settings, name)
     set_active(settings, name)
     return source_info(settings, name)
+
+
+def reset_derived(settings: Settings, name: str) -> None:
+    """Drop everything derived from a source that was just replaced.
+
+    Day partitions, marts and online features of the old version would otherwise mix
+    with the new one (a regenerated world reuses event ids). All of it is rebuilt from
+    the new source by the next pipeline run; the source itself is never touched here.
+    """
+    from reelops.features.store import teardown
+
+    for folder in (
+        settings.lake_dir(name),
+        settings.warehouse_dir / name,
+        settings.home / "dbt" / name,
+    ):
+        shutil.rmtree(folder, ignore_errors=True)
+    teardown(settings, name)
 
 
 def source_info(settings: Settings, name: str) -> SourceInfo:

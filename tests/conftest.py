@@ -58,6 +58,12 @@ def write_movielens(folder: Path, n_users: int = 30, n_items: int = 40, seed: in
 
 
 @pytest.fixture
+def movielens_writer():
+    """The MovieLens-layout writer itself, for tests that need more than one folder."""
+    return write_movielens
+
+
+@pytest.fixture
 def movielens_dir(tmp_path) -> tuple[Path, dict]:
     folder = tmp_path / "ml-100k"
     return folder, write_movielens(folder)

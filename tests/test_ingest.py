@@ -71,3 +71,21 @@ def test_key_from_environment_wins(settings, monkeypatch):
     env_settings = Settings(home=settings.home, pseudonym_key="k" * 32)
     assert load_key(env_settings) == b"k" * 32
     assert not (settings.private_dir / "pseudonym.key").exists()
+
+
+def test_replacing_a_source_drops_what_was_derived_from_it(
+    settings, movielens_dir, movielens_writer, tmp_path
+):
+    folder, _ = movielens_dir
+    import_movielens(settings, folder)
+    land_interval(settings, "movielens", START, END)
+    feast_files = settings.home / "feast" / "movielens"
+    feast_files.mkdir(parents=True)
+    assert any(settings.lake_dir("movielens").rglob("*.parquet"))
+    other = tmp_path / "other"
+    movielens_writer(other, n_users=12, seed=5)
+    import_movielens(settings, other)  # a different data set under the same source name
+    assert not settings.lake_dir("movielens").exists()
+    assert not feast_files.exists()
+    result = land_interval(settings, "movielens", START, END)
+    assert result.rows["members"] == 12
