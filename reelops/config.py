@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -129,3 +131,18 @@ def apply_airflow_environ(settings: Settings) -> None:
     """Set Airflow's environment in this process; call before the first ``import airflow``."""
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
     os.environ.update(airflow_environ(settings))
+
+
+@contextlib.contextmanager
+def temporary_environ(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for a block (tools like dbt and Feast read them), then restore."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

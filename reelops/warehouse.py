@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
-import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from reelops.config import Settings
+from reelops.config import Settings, temporary_environ
 from reelops.lake import partitions
 from reelops.schema import RAW_TABLES
 
@@ -199,20 +196,6 @@ def _as_csv(data: pa.Table) -> io.BytesIO:
     return buffer
 
 
-@contextlib.contextmanager
-def _environ(values: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def build(settings: Settings, source: str, *, select: str | None = None) -> BuildResult:
     """Run ``dbt build`` for one source on the profile's target (DuckDB or PostgreSQL).
 
@@ -255,7 +238,7 @@ def build(settings: Settings, source: str, *, select: str | None = None) -> Buil
     ]  # fmt: skip
     if select:
         args += ["--select", select]
-    with _environ(dbt_environ(settings, source)):
+    with temporary_environ(dbt_environ(settings, source)):
         outcome = dbtRunner().invoke(args)
     if outcome.result is None or not hasattr(outcome.result, "results"):
         raise WarehouseBuildError(

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
-from reelops.config import PROJECT_ROOT, Settings
+from reelops.config import PROJECT_ROOT, Settings, temporary_environ
 from reelops.features.transforms import GENRE_FLAG_COLUMNS
 
 if TYPE_CHECKING:
@@ -138,20 +138,6 @@ def feast_environ(settings: Settings, source: str) -> dict[str, str]:
     return env
 
 
-@contextlib.contextmanager
-def _environ(values: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 @dataclass(frozen=True)
 class Definitions:
     """Every Feast object the repository defines, loaded for one source and profile."""
@@ -190,7 +176,7 @@ def load_definitions(settings: Settings, source: str) -> Definitions:
     from feast.data_source import DataSource
 
     found: dict[tuple[str, str], Any] = {}
-    with _LOAD_LOCK, _environ(feast_environ(settings, source)):
+    with _LOAD_LOCK, temporary_environ(feast_environ(settings, source)):
         sys.path.insert(0, str(REPO_DIR))
         _forget_repo_modules()
         try:
@@ -318,7 +304,7 @@ def _ensure_registry_schema(settings: Settings) -> None:
 
 
 def _connect(settings: Settings, source: str) -> FeatureStore:
-    with _environ(feast_environ(settings, source)):
+    with temporary_environ(feast_environ(settings, source)):
         from feast import FeatureStore
 
         return FeatureStore(repo_path=str(REPO_DIR), fs_yaml_file=store_yaml(settings))
