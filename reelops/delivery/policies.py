@@ -18,7 +18,7 @@ search against the session's real future bandwidth instead (an upper reference).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Protocol
 
@@ -35,6 +35,7 @@ from reelops.delivery.simulator import (
     PlayerState,
     Policy,
     RateBased,
+    harmonic_mean_mbps,
 )
 from reelops.delivery.traces import Trace
 
@@ -58,25 +59,6 @@ class ThroughputPredictor(Protocol):
         quantiles of a predictive distribution); MPC then maximises the QoE averaged
         over the scenarios.
         """
-
-
-def harmonic_mean_mbps(throughputs_mbps: Sequence[float], window: int = PREDICTION_WINDOW) -> float:
-    """Harmonic mean of the last ``window`` throughputs (fewer if fewer were measured).
-
-    Args:
-        throughputs_mbps: Measured throughput of each chunk so far, oldest first.
-        window: How many of the latest to average.
-
-    Returns:
-        The harmonic mean in Mbit/s.
-
-    Raises:
-        ValueError: No throughput has been measured yet.
-    """
-    recent = throughputs_mbps[-window:]
-    if len(recent) == 0:
-        raise ValueError("harmonic mean needs at least one measured throughput, got none")
-    return len(recent) / sum(1.0 / t for t in recent)
 
 
 class HarmonicMeanPredictor:

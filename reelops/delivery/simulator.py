@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -247,6 +248,25 @@ def simulate_session(
     )
 
 
+def harmonic_mean_mbps(throughputs_mbps: Sequence[float], window: int = 5) -> float:
+    """Harmonic mean of the last ``window`` throughputs (fewer if fewer were measured).
+
+    Args:
+        throughputs_mbps: Measured throughput of each chunk so far, oldest first.
+        window: How many of the latest to average.
+
+    Returns:
+        The harmonic mean in Mbit/s.
+
+    Raises:
+        ValueError: No throughput has been measured yet.
+    """
+    recent = throughputs_mbps[-window:]
+    if len(recent) == 0:
+        raise ValueError("harmonic mean needs at least one measured throughput, got none")
+    return len(recent) / sum(1.0 / t for t in recent)
+
+
 class RateBased:
     """Rate-based ABR: the highest bitrate not above the harmonic mean of recent throughput.
 
@@ -262,8 +282,7 @@ class RateBased:
 
     def choose(self, state: PlayerState) -> int:
         """Pick the highest level whose bitrate is at most the predicted throughput."""
-        recent = state.throughputs_mbps[-self.window :]
-        predicted_kbps = 1000.0 * len(recent) / sum(map((1.0).__truediv__, recent))
+        predicted_kbps = 1000.0 * harmonic_mean_mbps(state.throughputs_mbps, self.window)
         return max(bisect_right(state.video.bitrates_kbps, predicted_kbps) - 1, 0)
 
 
