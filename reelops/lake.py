@@ -63,12 +63,3 @@ def partitions(lake_dir: Path, table: str) -> Iterator[tuple[date, Path]]:
         path = folder / PART_FILE
         if path.exists():
             yield date.fromisoformat(folder.name.removeprefix("day=")), path
-
-
-def read_table(lake_dir: Path, table: str) -> pa.Table | None:
-    """All partitions of a raw table with a ``day`` column, or None if it has none."""
-    parts = []
-    for day, path in partitions(lake_dir, table):
-        data = pq.read_table(path)
-        parts.append(data.append_column("day", pa.array([day] * data.num_rows, pa.date32())))
-    return pa.concat_tables(parts) if parts else None

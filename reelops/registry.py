@@ -296,16 +296,8 @@ class Registry:
                 .with_for_update()
             ).first()
             if previous is not None:
-                conn.execute(
-                    VERSIONS.update()
-                    .where(VERSIONS.c.name == name, VERSIONS.c.version == previous.version)
-                    .values(stage="retired")
-                )
-            conn.execute(
-                VERSIONS.update()
-                .where(VERSIONS.c.name == name, VERSIONS.c.version == version)
-                .values(stage="production")
-            )
+                self._set_stage(conn, name, previous.version, "retired")
+            self._set_stage(conn, name, version, "production")
             from_version = previous.version if previous else None
             self._audit(conn, "promote", name, from_version, version, reason, actor)
         return self.get(name, version)
@@ -329,16 +321,8 @@ class Registry:
                 "there is no previous production version to roll back to"
             )
         with self.engine.begin() as conn:
-            conn.execute(
-                VERSIONS.update()
-                .where(VERSIONS.c.name == name, VERSIONS.c.version == current.version)
-                .values(stage="retired")
-            )
-            conn.execute(
-                VERSIONS.update()
-                .where(VERSIONS.c.name == name, VERSIONS.c.version == previous)
-                .values(stage="production")
-            )
+            self._set_stage(conn, name, current.version, "retired")
+            self._set_stage(conn, name, previous, "production")
             self._audit(conn, "rollback", name, current.version, previous, reason, actor)
         return self.get(name, previous)
 
@@ -359,13 +343,17 @@ class Registry:
                 f"expected one of {sorted(allowed_from)}"
             )
         with self.engine.begin() as conn:
-            conn.execute(
-                VERSIONS.update()
-                .where(VERSIONS.c.name == name, VERSIONS.c.version == version)
-                .values(stage=stage)
-            )
+            self._set_stage(conn, name, version, stage)
             self._audit(conn, action, name, version, version, reason, actor)
         return self.get(name, version)
+
+    @staticmethod
+    def _set_stage(conn, name: str, version: str, stage: str) -> None:
+        conn.execute(
+            VERSIONS.update()
+            .where(VERSIONS.c.name == name, VERSIONS.c.version == version)
+            .values(stage=stage)
+        )
 
     @staticmethod
     def _audit(conn, action, name, from_version, to_version, reason, actor) -> None:
