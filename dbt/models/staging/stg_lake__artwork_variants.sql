@@ -1,21 +1,8 @@
 with
 
-source as (
-
-    select * from {{ source('lake', 'artwork_variants') }}
-
-),
-
-snapshot_days as (
-
-    select max(day) as latest_day from source
-
-),
-
 latest_snapshot as (
 
-    select * from source
-    where day = (select snapshot_days.latest_day from snapshot_days)
+    {{ latest_snapshot(source('lake', 'artwork_variants')) }}
 
 ),
 
