@@ -1,0 +1,67 @@
+"""What one evaluation run hands the release gates, whatever the model.
+
+The ranker and the bitrate policy each evaluate the candidate, the current
+production model (the champion, if any) and the baselines on one hold-out in one
+run, and return a :class:`ReleaseEvidence`. The gates read only this, so they
+know nothing of rankers or players.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+CANDIDATE = "candidate"
+CHAMPION = "champion"
+
+
+@dataclass(eq=False)
+class ReleaseEvidence:
+    """One hold-out evaluation of candidate, champion and baselines.
+
+    Attributes:
+        model: Registry name (``ranker``, ``bitrate``).
+        candidate_version: The candidate's registry version.
+        champion_version: The production version evaluated beside it, or None.
+        metric: The primary metric (a column of ``per_unit``/``overall``).
+        higher_is_better: Direction of ``metric``.
+        baselines: Labels of the baseline rows in ``overall``/``per_unit``.
+        overall: Index = label (``candidate``, ``champion``, baseline names); one
+            column per metric, including ``metric``.
+        per_unit: One row per label and evaluation unit (a member, a trace or a
+            session): columns ``label``, ``unit``, each per-unit metric, and the
+            segment columns of the unit (``country``, ``age_band``, ``connection``...).
+            Paired bootstraps join on ``unit``; bias checks filter on segments.
+        reference_features: Training-feature sample per label (``candidate``, and
+            ``champion`` when there is one), the same columns: drift's input.
+        predictions: Per label (``candidate``, ``champion``), the model's raw
+            outputs on the hold-out, one value per row, same rows for both.
+        protocol: How the hold-out was made, for the report.
+        extra: Anything else worth reporting (e.g. prediction error).
+    """
+
+    model: str
+    candidate_version: str
+    champion_version: str | None
+    metric: str
+    higher_is_better: bool
+    baselines: list[str]
+    overall: pd.DataFrame
+    per_unit: pd.DataFrame
+    reference_features: dict[str, pd.DataFrame]
+    predictions: dict[str, pd.Series]
+    protocol: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        labels = set(self.overall.index)
+        expected = {CANDIDATE, *self.baselines} | ({CHAMPION} if self.champion_version else set())
+        if missing := expected - labels:
+            raise ValueError(f"evidence for {self.model}: overall lacks rows {sorted(missing)}")
+        if self.metric not in self.overall.columns:
+            raise ValueError(f"evidence for {self.model}: overall lacks metric {self.metric!r}")
+        for column in ("label", "unit", self.metric):
+            if column not in self.per_unit.columns:
+                raise ValueError(f"evidence for {self.model}: per_unit lacks column {column!r}")

@@ -1,0 +1,191 @@
+"""Model specs: one YAML file per model in ``models/``, validated on load.
+
+A spec holds what a model's training DAG and release gates read: the feature
+service, hyperparameters and search grid, the evaluation protocol, the gate
+thresholds and the approval policy. The common parts are typed here; each model
+validates its own ``training`` and ``evaluation`` sections with its own schema.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from reelops.config import PROJECT_ROOT
+
+MODELS_DIR = PROJECT_ROOT / "models"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class QualityGate(_Strict):
+    """Champion/challenger: the candidate against production and the baselines.
+
+    Attributes:
+        metric: The primary metric (a column of the evaluation), e.g. ``ndcg@10``.
+        higher_is_better: Direction of ``metric``.
+        tolerance: How much worse than the champion the candidate may be, in the
+            metric's units (0 means "not worse").
+        must_beat_baselines: The candidate must beat every baseline's ``metric``.
+    """
+
+    metric: str
+    higher_is_better: bool = True
+    tolerance: float = Field(0.0, ge=0)
+    must_beat_baselines: bool = True
+
+
+class DriftGate(_Strict):
+    """Evidently data drift of training features, and prediction drift on the hold-out.
+
+    Attributes:
+        max_drifted_share: Largest allowed share of drifted features.
+        prediction_drift: Also fail when the predictions on the hold-out drifted.
+        sample_rows: Rows of each side given to Evidently (a seeded sample).
+    """
+
+    max_drifted_share: float = Field(0.3, ge=0, le=1)
+    prediction_drift: bool = True
+    sample_rows: int = Field(5000, gt=0)
+
+
+class BiasCheck(_Strict):
+    """One bias check over the per-unit evaluation frame.
+
+    Kinds:
+        ``segment_ratio``: worst segment's mean ``metric`` / best segment's >= ``min``.
+        ``mean_max``: overall mean ``metric`` <= ``max`` (e.g. genre-calibration KL).
+        ``mean_min``: overall mean ``metric`` >= ``min`` (e.g. long-tail share).
+        ``rate_multiple``: per segment, sum(``metric``) / sum(``denominator``) <=
+            ``max`` times the overall rate (e.g. rebuffer seconds / play seconds).
+    """
+
+    kind: Literal["segment_ratio", "mean_max", "mean_min", "rate_multiple"]
+    metric: str
+    denominator: str | None = None
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> BiasCheck:
+        bound = {"segment_ratio": "min", "mean_min": "min"}.get(self.kind, "max")
+        if getattr(self, bound) is None:
+            raise ValueError(f"bias check {self.kind!r} on {self.metric!r} needs {bound!r}")
+        if self.kind == "rate_multiple" and not self.denominator:
+            raise ValueError(f"bias check rate_multiple on {self.metric!r} needs 'denominator'")
+        return self
+
+
+class BiasGate(_Strict):
+    """Per-segment checks, computed by filtering the per-unit frame by segment.
+
+    Attributes:
+        segments: Segment columns (those absent from a data set are skipped and
+            reported as such, e.g. ``gender`` exists only on MovieLens data).
+        min_units: Segments with fewer units are reported but not judged.
+        checks: The checks.
+    """
+
+    segments: list[str]
+    min_units: int = Field(20, gt=0)
+    checks: list[BiasCheck]
+
+
+class Gates(_Strict):
+    quality: QualityGate
+    drift: DriftGate = DriftGate()
+    bias: BiasGate
+
+
+class ModelSpec(_Strict):
+    """One model's spec (``models/<name>.yaml``).
+
+    Attributes:
+        name: Registry name of the model.
+        description: One line for people.
+        feature_service: The Feast feature service the model reads.
+        approval: ``auto`` (all gates pass -> production) or ``human`` (an Airflow
+            approval task decides).
+        params: Model hyperparameters (the search grid's values override them).
+        search: Hyperparameter grid, name -> values; chosen on validation.
+        training: Model-specific training settings (validated by the model).
+        evaluation: Model-specific evaluation protocol (validated by the model).
+        gates: Gate thresholds.
+        path: Where the spec was read from.
+    """
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")
+    description: str = ""
+    feature_service: str
+    approval: Literal["auto", "human"] = "auto"
+    params: dict[str, Any] = {}
+    search: dict[str, list[Any]] = {}
+    training: dict[str, Any] = {}
+    evaluation: dict[str, Any] = {}
+    gates: Gates
+    path: Path | None = None
+
+    def search_grid(self) -> list[dict[str, Any]]:
+        """Every combination of the search grid, each merged over ``params``."""
+        grid: list[dict[str, Any]] = [dict(self.params)]
+        for key, values in self.search.items():
+            grid = [{**point, key: value} for point in grid for value in values]
+        return grid
+
+
+class SpecError(ValueError):
+    """A model spec is missing or invalid."""
+
+
+def load_spec(name_or_path: str | Path, *, approval: str | None = None) -> ModelSpec:
+    """Read and validate a model spec.
+
+    Args:
+        name_or_path: A model name (``ranker`` reads ``models/ranker.yaml``) or a path.
+        approval: Override the spec's approval policy (``auto`` or ``human``).
+
+    Raises:
+        SpecError: The file is missing, not YAML, or fails validation; the message
+            names the file and the field.
+    """
+    path = Path(name_or_path)
+    if path.suffix not in (".yaml", ".yml"):
+        path = MODELS_DIR / f"{name_or_path}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in MODELS_DIR.glob("*.yaml"))) or "none"
+        raise SpecError(f"no model spec at {path} (specs in {MODELS_DIR}: {known})")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise SpecError(f"{path} is not valid YAML: {error}") from error
+    if not isinstance(raw, dict):
+        raise SpecError(f"{path} must hold a mapping, not {type(raw).__name__}")
+    if approval is not None:
+        raw["approval"] = approval
+    try:
+        return ModelSpec.model_validate({**raw, "path": path})
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in error.errors()
+        )
+        raise SpecError(f"{path}: {problems}") from error
+
+
+def validate_section(spec: ModelSpec, section: str, schema: type[BaseModel]) -> Any:
+    """Validate a model-specific section (``training`` or ``evaluation``) of a spec.
+
+    Raises:
+        SpecError: Naming the spec file, the section and the field.
+    """
+    try:
+        return schema.model_validate(getattr(spec, section))
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{section}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise SpecError(f"{spec.path or spec.name}: {problems}") from error
