@@ -11,6 +11,7 @@ version per model" a database guarantee, not a convention.
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import os
 import shutil
@@ -112,6 +113,57 @@ def code_version() -> str:
     if head.returncode != 0:
         return "unknown"
     return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def frame_hash(frame: Any) -> str:
+    """A content hash of a training frame (row order and values), for lineage."""
+    import pandas as pd
+
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    digest = hashlib.sha256(hashed.tobytes())
+    digest.update(",".join(map(str, frame.columns)).encode())
+    return digest.hexdigest()[:16]
+
+
+def training_lineage(
+    settings: Settings,
+    *,
+    source: str,
+    feature_service: str,
+    feature_service_version: str,
+    training_frame: Any,
+    params: dict[str, Any],
+    data_interval: tuple[Any, Any],
+    **extra: Any,
+) -> dict[str, Any]:
+    """The lineage every model version records (issue 6): what it learned from, and how.
+
+    Args:
+        settings: Where the dbt manifest and Feast registry live.
+        source: The data source trained on (``world``, ``movielens``...).
+        feature_service: The Feast feature service read.
+        feature_service_version: Its version
+            (:func:`reelops.features.store.feature_service_version`).
+        training_frame: The labelled training rows (hashed and counted).
+        params: The chosen hyperparameters.
+        data_interval: First and last event time of the training data.
+        **extra: Model-specific additions (e.g. the search results).
+    """
+    manifest = settings.home / "dbt" / source / "target" / "manifest.json"
+    manifest_hash = (
+        hashlib.sha256(manifest.read_bytes()).hexdigest()[:16] if manifest.is_file() else None
+    )
+    return {
+        "source": source,
+        "data_interval": [str(data_interval[0]), str(data_interval[1])],
+        "dbt_manifest_hash": manifest_hash,
+        "feature_service": feature_service,
+        "feature_service_version": feature_service_version,
+        "training_rows": int(len(training_frame)),
+        "training_hash": frame_hash(training_frame),
+        "params": params,
+        **extra,
+    }
 
 
 def _now() -> str:

@@ -112,3 +112,30 @@ def test_models_cli_promotes_rolls_back_and_explains_errors(settings, tmp_path):
     assert "rollback" in shown and "ndcg_at_10" in shown
     out = runner.invoke(app, ["models", "promote", "ranker", "nope", "--reason", "x"])
     assert out.exit_code == 2 and "unknown version ranker:nope" in out.output
+
+
+def test_training_lineage_records_what_the_model_learned_from(settings):
+    import pandas as pd
+
+    from reelops.registry import frame_hash, training_lineage
+
+    frame = pd.DataFrame({"member_key": ["a", "b"], "label": [1, 0]})
+    manifest = settings.home / "dbt" / "world" / "target" / "manifest.json"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text("{}")
+    lineage = training_lineage(
+        settings,
+        source="world",
+        feature_service="ranker_v1",
+        feature_service_version="abc",
+        training_frame=frame,
+        params={"eta": 0.1},
+        data_interval=("2026-01-01", "2026-02-01"),
+        search=[{"eta": 0.1, "ndcg@10": 0.3}],
+    )
+    assert lineage["training_rows"] == 2
+    assert lineage["dbt_manifest_hash"] is not None
+    assert lineage["search"][0]["eta"] == 0.1
+    assert lineage["training_hash"] == frame_hash(frame.copy())
+    assert frame_hash(frame.iloc[::-1]) != lineage["training_hash"]  # order matters
+    assert frame_hash(frame.assign(label=[0, 1])) != lineage["training_hash"]

@@ -367,6 +367,20 @@ def definitions_digest(repo: FeatureRepo) -> str:
     return digest.hexdigest()
 
 
+def feature_service_version(repo: FeatureRepo, service: str) -> str:
+    """A short hash of one feature service and the views it reads: changes when they do."""
+    wanted = repo.service(service)
+    views = {p.name for p in wanted.feature_view_projections}
+    digest = hashlib.sha256(_without_times(wanted.to_proto().spec).SerializeToString(True))
+    for view in sorted(repo.definitions.feature_views, key=lambda v: v.name):
+        if view.name in views:
+            digest.update(_without_times(view.to_proto().spec).SerializeToString(True))
+    for view in sorted(repo.definitions.on_demand_views, key=lambda v: v.name):
+        if view.name in views:
+            digest.update(view.feature_transformation.udf_string.encode())
+    return digest.hexdigest()[:16]
+
+
 _TIME_FIELDS = {"meta", "created_timestamp", "last_updated_timestamp"}
 
 

@@ -125,3 +125,18 @@ def test_definitions_are_applied_once_and_a_changed_view_starts_over(repo, wareh
     assert marks["member_activity"] is None
     assert marks["member_genre_affinity"] == datetime(2026, 1, 5)
     assert not apply_if_changed(changed)
+
+
+def test_feature_service_version_is_stable_and_per_service(tmp_path):
+    from reelops.features.store import FeatureRepo, feature_service_version, load_definitions
+
+    settings = Settings(home=tmp_path, profile="local")
+
+    def repo():
+        return FeatureRepo(settings, "world", None, load_definitions(settings, "world"))
+
+    ranker = feature_service_version(repo(), "ranker_v1")
+    assert ranker == feature_service_version(repo(), "ranker_v1")  # fresh load, same hash
+    assert ranker != feature_service_version(repo(), "bitrate_v1")
+    with pytest.raises(FeatureStoreError, match="ranker_v1"):
+        feature_service_version(repo(), "no_such_service")
