@@ -109,6 +109,9 @@ class ModelSpec(_Strict):
         name: Registry name of the model.
         description: One line for people.
         feature_service: The Feast feature service the model reads.
+        evaluator: ``module:function`` that evaluates a candidate beside the champion
+            and baselines and returns :class:`~reelops.quality.evidence.ReleaseEvidence`
+            (called as ``evaluator(settings, spec, candidate_version, champion_version)``).
         approval: ``auto`` (all gates pass -> production) or ``human`` (an Airflow
             approval task decides).
         params: Model hyperparameters (the search grid's values override them).
@@ -122,6 +125,7 @@ class ModelSpec(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")
     description: str = ""
     feature_service: str
+    evaluator: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
     approval: Literal["auto", "human"] = "auto"
     params: dict[str, Any] = {}
     search: dict[str, list[Any]] = {}

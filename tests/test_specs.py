@@ -10,6 +10,7 @@ from reelops.specs import SpecError, load_spec, validate_section
 GOOD = """
 name: toy
 feature_service: toy_v1
+evaluator: tests.toy:evaluate
 params: {max_depth: 4, eta: 0.1}
 search: {max_depth: [3, 6], eta: [0.05, 0.1]}
 training: {rows: 10}
