@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     pg_database: str = "test"
     redis_url: str = "redis://127.0.0.1:6379/0"
 
+    # Serving: comma-separated API keys (production must set them; local generates one).
+    api_keys: SecretStr | None = None
+    max_body_bytes: int = Field(default=65_536, gt=0)
+
     @property
     def project_root(self) -> Path:
         return PROJECT_ROOT

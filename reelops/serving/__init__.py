@@ -1,0 +1,1 @@
+"""Online serving: request schemas, API keys, limits, metrics, prediction logs, hot reload."""

@@ -1,0 +1,137 @@
+"""Prediction logs: every served request appended to the lake's ``serving_logs``.
+
+Requests only put a row on an in-memory queue; a background thread writes the
+queued rows every few seconds, and ``close()`` (the service's shutdown) writes what
+is left, so nothing is lost on a graceful stop. Each flush replaces the day's lake
+partition with its old rows plus the new ones (written beside and renamed, as every
+lake write), under a file lock, so several service processes can share a day.
+Rows carry the pseudonymous member key only, never a raw id or an API key.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import queue
+import threading
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from reelops.lake import partition_path, table_dir, write_partition
+
+TABLE = "serving_logs"
+SCHEMA = pa.schema(
+    [
+        ("logged_at", pa.timestamp("us", tz="UTC")),
+        ("endpoint", pa.string()),
+        ("model_name", pa.string()),
+        ("model_version", pa.string()),
+        ("member_key", pa.string()),
+        ("features", pa.string()),  # JSON
+        ("output", pa.string()),  # JSON
+        ("latency_ms", pa.float64()),
+        ("fallback", pa.bool_()),
+    ]
+)
+
+
+@contextmanager
+def _locked(lake_dir: Path):
+    folder = table_dir(lake_dir, TABLE)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def append_rows(lake_dir: Path, rows: list[dict[str, Any]]) -> int:
+    """Append rows to their days' partitions (read, extend, replace atomically)."""
+    by_day: dict[Any, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_day.setdefault(row["logged_at"].date(), []).append(row)
+    with _locked(lake_dir):
+        for day, day_rows in sorted(by_day.items()):
+            new = pa.Table.from_pylist(day_rows, schema=SCHEMA)
+            path = partition_path(lake_dir, TABLE, day)
+            if path.exists():
+                new = pa.concat_tables([pq.read_table(path).cast(SCHEMA), new])
+            write_partition(lake_dir, TABLE, day, new)
+    return len(rows)
+
+
+class PredictionLog:
+    """A buffered, thread-safe writer of prediction-log rows.
+
+    Args:
+        lake_dir: The source's lake folder.
+        flush_seconds: How often the background thread writes queued rows.
+    """
+
+    def __init__(self, lake_dir: Path, *, flush_seconds: float = 2.0):
+        self.lake_dir = Path(lake_dir)
+        self.flush_seconds = flush_seconds
+        self._queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._flush_lock = threading.Lock()
+        self.written = 0
+        self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
+        self._thread.start()
+
+    def log(
+        self,
+        *,
+        endpoint: str,
+        model_name: str,
+        model_version: str,
+        member_key: str | None,
+        features: dict[str, Any],
+        output: dict[str, Any],
+        latency_ms: float,
+        fallback: bool = False,
+    ) -> None:
+        """Queue one row; returns at once (no I/O on the request path)."""
+        self._queue.put(
+            {
+                "logged_at": datetime.now(UTC),
+                "endpoint": endpoint,
+                "model_name": model_name,
+                "model_version": model_version,
+                "member_key": member_key,
+                "features": json.dumps(features, default=str, separators=(",", ":")),
+                "output": json.dumps(output, default=str, separators=(",", ":")),
+                "latency_ms": float(latency_ms),
+                "fallback": bool(fallback),
+            }
+        )
+
+    def flush(self) -> int:
+        """Write every queued row now; returns how many were written."""
+        with self._flush_lock:
+            rows = []
+            while True:
+                try:
+                    rows.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if rows:
+                append_rows(self.lake_dir, rows)
+                self.written += len(rows)
+            return len(rows)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.flush_seconds):
+            self.flush()
+
+    def close(self) -> None:
+        """Stop the background thread and write what is left."""
+        self._stop.set()
+        self._thread.join(timeout=30)
+        self.flush()

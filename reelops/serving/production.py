@@ -1,0 +1,103 @@
+"""The production version of a model, loaded once and swapped when the registry changes.
+
+A request takes the current :class:`Loaded` at its start and uses it to the end, so a
+promotion or rollback while requests are in flight never mixes two versions in one
+answer and never fails one: the new version is loaded beside the old, then one
+reference is swapped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from reelops.config import Settings
+from reelops.registry import ModelVersion, Registry
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Loaded(Generic[T]):
+    """One loaded model version and what the model-info endpoint says of it."""
+
+    model: T
+    version: ModelVersion
+
+    def info(self) -> dict[str, Any]:
+        lineage = self.version.lineage
+        return {
+            "name": self.version.name,
+            "version": self.version.version,
+            "stage": self.version.stage,
+            "created_at": self.version.created_at,
+            "data_interval": lineage.get("data_interval"),
+            "feature_service": lineage.get("feature_service"),
+            "code_version": lineage.get("code_version"),
+        }
+
+
+class ProductionModel(Generic[T]):
+    """Keeps the registry's production version of ``name`` loaded.
+
+    Args:
+        settings: Where the registry lives.
+        name: Registry name of the model.
+        loader: Builds the in-memory model from a version's files folder.
+        poll_seconds: How often a background thread asks the registry for changes
+            (0 disables the thread; call :meth:`refresh` yourself).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        name: str,
+        loader: Callable[[Path, ModelVersion], T],
+        *,
+        poll_seconds: float = 1.0,
+    ):
+        self.registry = Registry(settings)
+        self.name = name
+        self.loader = loader
+        self._current: Loaded[T] | None = None
+        self._stop = threading.Event()
+        self.refresh()
+        self._thread = None
+        if poll_seconds > 0:
+            self._thread = threading.Thread(
+                target=self._poll, args=(poll_seconds,), name=f"reload-{name}", daemon=True
+            )
+            self._thread.start()
+
+    def current(self) -> Loaded[T] | None:
+        """The loaded production version, or None when there is none yet."""
+        return self._current
+
+    def refresh(self) -> bool:
+        """Load the production version if it changed; returns whether it switched."""
+        production = self.registry.production(self.name)
+        current = self._current
+        if production is None or (current and current.version.version == production.version):
+            return False
+        files = self.registry.files(self.name, production.version)
+        loaded = Loaded(self.loader(files, production), production)
+        self._current = loaded  # one reference swap: requests in flight keep their version
+        log.info("serving %s version %s", self.name, production.version)
+        return True
+
+    def _poll(self, seconds: float) -> None:
+        while not self._stop.wait(seconds):
+            try:
+                self.refresh()
+            except Exception:  # keep serving the loaded version; say why in the log
+                log.exception("could not reload %s; still serving the loaded version", self.name)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
