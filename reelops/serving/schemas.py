@@ -19,7 +19,10 @@ Connection = Literal[CONNECTIONS]  # type: ignore[valid-type]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_max_length=256)
+    # Errors name the field but never echo its value: a member id must not reach a log.
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False, str_max_length=256, hide_input_in_errors=True
+    )
 
 
 class RecommendContext(Strict):
