@@ -13,6 +13,7 @@ import httpx
 
 from reelops.config import Settings, airflow_environ
 from reelops.orchestration import airflow_bin, ensure_airflow_db
+from reelops.processes import start_group, stop
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
@@ -21,30 +22,7 @@ def _start(component: str, env: dict[str, str], port: int, log_dir: Path) -> sub
     args = [str(airflow_bin()), component]
     if component == "api-server":
         args += ["--port", str(port)]
-    log = open(log_dir / f"{component}.log", "ab")  # noqa: SIM115 - owned by the process
-    # Each component leads its own process group so that stopping reaches its workers too.
-    return subprocess.Popen(
-        args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
-def stop(processes: list[subprocess.Popen], grace_s: float = 20.0) -> None:
-    """Signal every component's whole process group, then kill what is left."""
-    for proc in processes:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace_s
-    for proc in processes:
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
-    for proc in processes:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
+    return start_group(args, env, log_dir / f"{component}.log")
 
 
 def wait_healthy(port: int, timeout_s: float = 180.0) -> None:

@@ -388,6 +388,11 @@ class OnlineLookup:
             seconds=time.perf_counter() - started,
         )
 
+    def network(self, network_key: str, request_time: datetime) -> EntityFeatures:
+        """The network context's features alone (what a bitrate request needs)."""
+        at = _utc_naive(request_time)
+        return self._single(network_key, "network", self._fetch("network", [network_key], at))
+
     def _single(self, key: str, entity: str, fetched: _Fetched) -> EntityFeatures:
         values: dict[str, Any] = {}
         status: dict[str, str] = {}

@@ -52,21 +52,23 @@ class RecommendResponse(BaseModel):
 
 
 class Chunk(Strict):
-    """One downloaded chunk: its throughput, or its size and download time."""
+    """One downloaded chunk: its level, download time, and throughput or size."""
 
+    level: int = Field(ge=0, lt=20, description="Index in the ladder, 0 = lowest.")
+    download_s: float = Field(gt=0, le=600, description="Seconds, round trip included.")
     throughput_mbps: float | None = Field(None, gt=0, le=10_000)
     bytes: int | None = Field(None, gt=0, le=1_000_000_000)
-    download_s: float | None = Field(None, gt=0, le=600)
 
     @model_validator(mode="after")
     def _one_measure(self) -> Chunk:
-        if self.throughput_mbps is None and (self.bytes is None or self.download_s is None):
-            raise ValueError("give throughput_mbps, or bytes and download_s")
+        if self.throughput_mbps is None and self.bytes is None:
+            raise ValueError("give throughput_mbps or bytes")
         return self
 
 
 class BitrateRequest(Strict):
     session: list[Chunk] = Field(min_length=1, max_length=1000)
+    chunk_index: int | None = Field(None, ge=0, le=100_000, description="Default: len(session).")
     buffer_s: float = Field(ge=0, le=600)
     device: Device
     country: Country | None = None

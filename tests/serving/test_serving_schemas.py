@@ -8,7 +8,10 @@ from pydantic import ValidationError
 from reelops.serving.schemas import BitrateRequest, RecommendRequest
 
 GOOD_BITRATE = {
-    "session": [{"throughput_mbps": 2.5}, {"bytes": 400_000, "download_s": 0.8}],
+    "session": [
+        {"level": 1, "throughput_mbps": 2.5, "download_s": 1.3},
+        {"level": 2, "bytes": 400_000, "download_s": 0.8},
+    ],
     "buffer_s": 6.0,
     "device": "tv",
 }
@@ -39,8 +42,13 @@ def test_recommend_request_names_the_bad_field(body, field):
         ({"buffer_s": float("inf")}, "buffer_s"),
         ({"buffer_s": -1}, "buffer_s"),
         ({"device": "toaster"}, "device"),
-        ({"session": [{"throughput_mbps": float("nan")}]}, "session.0.throughput_mbps"),
-        ({"session": [{"bytes": 1000}]}, "session.0"),
+        (
+            {"session": [{"level": 0, "download_s": 1, "throughput_mbps": float("nan")}]},
+            "session.0.throughput_mbps",
+        ),
+        ({"session": [{"level": 0, "bytes": 1000}]}, "session.0.download_s"),
+        ({"session": [{"level": 0, "download_s": 1.0}]}, "session.0"),
+        ({"session": [{"level": -1, "download_s": 1.0, "bytes": 9}]}, "session.0.level"),
         ({"ladder_kbps": [300, 300, 750]}, "ladder_kbps"),
         ({"extra": 1}, "extra"),
     ],

@@ -1,0 +1,196 @@
+"""`/bitrate` in-process: a player's recent chunks in, throughput quantiles and a level out.
+
+The player sends its session's recent chunks (level, and throughput or bytes and
+download time), its buffer and device, and where it is (country, connection); the
+network context's throughput history comes from Feast's online store. The production
+bitrate model predicts the next chunk's throughput quantiles and its MPC picks the
+level. If the online store fails, the model runs without network context (the same
+NaN path it learned for unknown networks), marked ``fallback``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+
+from reelops.config import Settings
+from reelops.serving.prediction_log import PredictionLog
+from reelops.serving.production import ProductionModel
+from reelops.serving.schemas import BitrateRequest, BitrateResponse
+
+log = logging.getLogger(__name__)
+MODEL = "bitrate"
+BITS_PER_BYTE = 8
+
+
+def serving_time(settings: Settings, data_end: datetime | None) -> datetime:
+    """The request time features are looked up at.
+
+    Production serves at the wall clock, so stale features show as stale. The local
+    profile's data is a simulated past, so it serves as of the end of its data.
+    """
+    if settings.profile == "production" or data_end is None:
+        return datetime.now(UTC).replace(tzinfo=None)
+    return data_end
+
+
+def cbr_video(ladder_kbps: tuple[float, ...], n_chunks: int, chunk_s: float):
+    """A constant-bitrate video for a player's own ladder (sizes = bitrate x duration)."""
+    import numpy as np
+
+    from reelops.delivery.video import Video
+
+    sizes = np.array([[round(b * 1000 * chunk_s / BITS_PER_BYTE)] * n_chunks for b in ladder_kbps])
+    return Video(tuple(int(round(b)) for b in ladder_kbps), sizes, chunk_s)
+
+
+class BitrateEndpoint:
+    """Answers bitrate requests with the registry's production bitrate model.
+
+    Args:
+        settings: Platform settings.
+        prediction_log: Where every answered request is logged (None: not logged).
+        poll_seconds: How often to look for a new production version.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        prediction_log: PredictionLog | None = None,
+        poll_seconds: float = 1.0,
+    ):
+        from reelops.delivery.predict import BitrateModel
+
+        self.settings = settings
+        self.prediction_log = prediction_log
+        self.models = ProductionModel(
+            settings, MODEL, lambda files, _v: BitrateModel.load(files), poll_seconds=poll_seconds
+        )
+        self._lookup = None
+        self._as_of: datetime | None = None
+        self._ladders: dict[tuple, object] = {}
+        self._decide_lock = threading.Lock()
+
+    def _network(self, network_key: str):
+        """The network's online features; opened on first use, then reused."""
+        if self._lookup is None:
+            from reelops.features.describe import newest_timestamp
+            from reelops.features.online import OnlineLookup
+            from reelops.features.store import open_store
+            from reelops.sources import active_source
+
+            repo = open_store(self.settings, active_source(self.settings), apply=False)
+            self._as_of = newest_timestamp(repo, repo.feature_view("network_throughput"))
+            self._lookup = OnlineLookup(repo)
+        return self._lookup.network(network_key, serving_time(self.settings, self._as_of))
+
+    def readiness(self) -> tuple[bool, str]:
+        """Whether a production bitrate model is loaded and the online store answers."""
+        loaded = self.models.current()
+        if loaded is None:
+            return False, "no production bitrate model in the registry"
+        try:
+            self._network("unknown:unknown")
+        except Exception as error:
+            return False, f"online store unavailable: {type(error).__name__}"
+        return True, f"bitrate {loaded.version.version}"
+
+    def info(self) -> dict:
+        loaded = self.models.current()
+        return loaded.info() if loaded else {"name": MODEL, "version": None}
+
+    def __call__(self, request: BitrateRequest) -> BitrateResponse:
+        """Choose the next chunk's level.
+
+        Raises:
+            LookupError: No production bitrate model yet (the service answers 503).
+            ValueError: The request does not fit the model's video (answered 400).
+        """
+        from reelops.delivery.features import SessionContext
+        from reelops.delivery.predict import BitrateRequest as ModelRequest
+
+        started = time.perf_counter()
+        loaded = self.models.current()
+        if loaded is None:
+            raise LookupError("no production bitrate model in the registry yet")
+        model = loaded.model
+        network_key = f"{request.country or 'unknown'}:{request.connection or 'unknown'}"
+        fallback, net = None, {}
+        try:
+            features = self._network(network_key)
+            net = {k.split("__", 1)[1]: v for k, v in features.values.items() if v is not None}
+        except Exception as error:  # the documented degradation, never a 5xx
+            log.warning("network features failed (%s); deciding without", type(error).__name__)
+            fallback = "online_store_unavailable"
+        nan = float("nan")
+        context = SessionContext(
+            device=request.device,
+            throughput_p10_mbps=float(net.get("throughput_p10_7d", nan)),
+            throughput_p50_mbps=float(net.get("throughput_p50_7d", nan)),
+            throughput_p90_mbps=float(net.get("throughput_p90_7d", nan)),
+            network_key=network_key,
+        )
+        chunks = request.session
+        throughputs = [
+            c.throughput_mbps
+            if c.throughput_mbps is not None
+            else c.bytes * BITS_PER_BYTE / 1e6 / c.download_s
+            for c in chunks
+        ]
+        if request.ladder_kbps is not None:
+            model = self._for_ladder(tuple(request.ladder_kbps), model)
+        index = request.chunk_index if request.chunk_index is not None else len(chunks)
+        model_request = ModelRequest(
+            chunk_index=min(index, model.video.n_chunks - 1),
+            buffer_s=request.buffer_s,
+            levels=[c.level for c in chunks],
+            throughputs_mbps=throughputs,
+            download_s=[c.download_s for c in chunks],
+            context=context,
+        )
+        with self._decide_lock:  # the model's MPC keeps per-call state
+            decision = model.decide(model_request)
+        response = BitrateResponse(
+            model_version=loaded.version.version,
+            quantiles={
+                f"q{q:g}": round(v, 4)
+                for q, v in zip(decision.quantiles, decision.quantiles_mbps, strict=True)
+            },
+            level=decision.level,
+            bitrate_kbps=float(decision.bitrate_kbps),
+            fallback=fallback,
+        )
+        if self.prediction_log is not None:
+            self.prediction_log.log(
+                endpoint="/bitrate",
+                model_name=MODEL,
+                model_version=response.model_version,
+                member_key=None,
+                features={
+                    "network_key": network_key,
+                    "buffer_s": request.buffer_s,
+                    "chunks": len(chunks),
+                    "device": request.device,
+                },
+                output={"level": response.level, "quantiles": response.quantiles},
+                latency_ms=(time.perf_counter() - started) * 1e3,
+                fallback=fallback is not None,
+            )
+        return response
+
+    def _for_ladder(self, ladder: tuple[float, ...], model):
+        """The same throughput model planning over the player's own ladder (cached)."""
+        from reelops.delivery.predict import BitrateModel
+
+        key = (id(model), ladder)
+        if key not in self._ladders:
+            video = cbr_video(ladder, model.video.n_chunks, model.video.chunk_s)
+            self._ladders = {k: v for k, v in self._ladders.items() if k[0] == id(model)}
+            self._ladders[key] = BitrateModel(model.model, model.mode, video)
+        return self._ladders[key]
+
+    def close(self) -> None:
+        self.models.close()

@@ -1,0 +1,186 @@
+"""`/recommend` in-process: member id in, ranked titles out, from the production ranker.
+
+The member id is pseudonymized with the platform's key at once (the raw id goes no
+further); candidates come from the ranker's fitted sources, features from Feast's
+online store. A member with no history gets the documented cold-start answer, the
+titles most watched in their country over the last 28 days, marked ``cold_start``;
+if the online store fails, every member gets that answer, marked ``fallback``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+
+from reelops.config import Settings
+from reelops.privacy import load_key, pseudonym
+from reelops.registry import ModelVersion
+from reelops.serving.prediction_log import PredictionLog
+from reelops.serving.production import ProductionModel
+from reelops.serving.schemas import RecommendedTitle, RecommendRequest, RecommendResponse
+
+log = logging.getLogger(__name__)
+MODEL = "ranker"
+POPULAR_DAYS = 28
+POPULAR_SIZE = 100
+ALL_COUNTRIES = "*"
+
+
+@dataclass(eq=False)
+class ServingRanker:
+    """A loaded ranker and its cold-start lists, built once per model version."""
+
+    recommender: object  # reelops.ranking.recommend.Recommender
+    popular: dict[str, list[str]]  # country (or "*") -> title ids, most watched first
+
+    @classmethod
+    def load(cls, settings: Settings, version: ModelVersion) -> ServingRanker:
+        from reelops.ranking.recommend import Recommender
+
+        recommender = Recommender.load(settings, version.version)
+        return cls(recommender, popular_by_country(recommender.data))
+
+
+def popular_by_country(data) -> dict[str, list[str]]:
+    """Titles most watched in each country over the history's last 28 days."""
+    views = data.interactions
+    recent = views[views["ts"] > views["ts"].max() - pd.Timedelta(days=POPULAR_DAYS)]
+    out = {ALL_COUNTRIES: recent["title_id"].value_counts().index[:POPULAR_SIZE].tolist()}
+    if "country" in data.members.columns:
+        joined = recent.merge(data.members[["member_key", "country"]], on="member_key")
+        for country, group in joined.groupby("country"):
+            out[str(country)] = group["title_id"].value_counts().index[:POPULAR_SIZE].tolist()
+    return out
+
+
+class RecommendEndpoint:
+    """Answers recommendation requests with the registry's production ranker.
+
+    Args:
+        settings: Platform settings.
+        prediction_log: Where every answered request is logged (None: not logged).
+        poll_seconds: How often to look for a new production version.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        prediction_log: PredictionLog | None = None,
+        poll_seconds: float = 1.0,
+    ):
+        self.settings = settings
+        self._key = load_key(settings)
+        self.prediction_log = prediction_log
+        self.models = ProductionModel(
+            settings,
+            MODEL,
+            lambda _files, v: ServingRanker.load(settings, v),
+            poll_seconds=poll_seconds,
+        )
+        self._lookups: dict[str, object] = {}
+
+    def _lookup(self, loaded) -> object:
+        version = loaded.version.version
+        if version not in self._lookups:
+            self._lookups = {version: loaded.model.recommender.online_lookup()}
+        return self._lookups[version]
+
+    def readiness(self) -> tuple[bool, str]:
+        """Whether a production ranker is loaded and the online store answers."""
+        loaded = self.models.current()
+        if loaded is None:
+            return False, "no production ranker in the registry"
+        try:
+            recommender = loaded.model.recommender
+            self._lookup(loaded).lookup("readiness-probe", [], None, recommender.request_time)
+        except Exception as error:
+            return False, f"online store unavailable: {type(error).__name__}"
+        return True, f"ranker {loaded.version.version}"
+
+    def info(self) -> dict:
+        loaded = self.models.current()
+        return loaded.info() if loaded else {"name": MODEL, "version": None}
+
+    def __call__(self, request: RecommendRequest) -> RecommendResponse:
+        """Rank titles for one member.
+
+        Raises:
+            LookupError: No production ranker yet (the service answers 503).
+        """
+        started = time.perf_counter()
+        loaded = self.models.current()  # this request keeps this version to its end
+        if loaded is None:
+            raise LookupError("no production ranker in the registry yet")
+        model = loaded.model
+        member_key = pseudonym(request.member_id, self._key)
+        country = request.context.country
+        known = model.recommender.generator.data.rows([member_key])[0] >= 0
+        fallback, features = None, {"k": request.k, "country": country}
+        if not known:
+            titles = self._popular(model, country, request.k, "cold_start")
+        else:
+            try:
+                top, timings = model.recommender.rank_online(
+                    member_key, self._lookup(loaded), request.k
+                )
+                titles = [
+                    RecommendedTitle(
+                        title_id=str(r.title_id),
+                        rank=int(r.rank),
+                        score=float(r.score),
+                        source=str(r.source),
+                    )
+                    for r in top.itertuples()
+                ]
+                features.update(timings)
+            except Exception as error:  # the documented degradation, never a 5xx
+                log.warning("online features failed (%s); answering popular", type(error).__name__)
+                fallback = "online_store_unavailable"
+                titles = self._popular(model, country, request.k, "popular_fallback")
+        response = RecommendResponse(
+            model_version=loaded.version.version,
+            cold_start=not known,
+            fallback=fallback,
+            titles=titles,
+        )
+        if self.prediction_log is not None:
+            self.prediction_log.log(
+                endpoint="/recommend",
+                model_name=MODEL,
+                model_version=response.model_version,
+                member_key=member_key,
+                features=features,
+                output={"titles": [t.title_id for t in titles], "cold_start": not known},
+                latency_ms=(time.perf_counter() - started) * 1e3,
+                fallback=fallback is not None,
+            )
+        return response
+
+    @staticmethod
+    def _popular(model: ServingRanker, country, k: int, source: str) -> list[RecommendedTitle]:
+        ranked = model.popular.get(country or ALL_COUNTRIES) or model.popular[ALL_COUNTRIES]
+        n = len(ranked)
+        return [
+            RecommendedTitle(title_id=str(t), rank=i + 1, score=float(n - i) / n, source=source)
+            for i, t in enumerate(ranked[:k])
+        ]
+
+    def close(self) -> None:
+        self.models.close()
+
+
+def example_member(settings: Settings) -> str:
+    """A raw member id with history, for docs and the demo (from the vault)."""
+    from reelops.privacy import MemberKeyVault
+    from reelops.sources import active_source
+    from reelops.warehouse import read_mart
+
+    source = active_source(settings)
+    daily = read_mart(settings, source, "fct_member_daily")
+    key = daily.sort_values(["views_7d", "member_key"], ascending=False)["member_key"].iloc[0]
+    with MemberKeyVault(settings) as vault:
+        return vault.raw_ids(source, [key])[key]

@@ -1,0 +1,135 @@
+"""BentoML services: `/recommend` and `/bitrate`, thin over `reelops.serving`.
+
+Start both with `make serve`; one alone with
+`bentoml serve serving.service:Recommender --port 3000`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from reelops.config import get_settings
+
+settings = get_settings()
+# BentoML creates its home on import: keep it under REELOPS_HOME, never in ~.
+os.environ.setdefault("BENTOML_HOME", str(settings.home / "bentoml"))
+
+import bentoml  # noqa: E402
+from bentoml.exceptions import InvalidArgument, ServiceUnavailable  # noqa: E402
+
+from reelops.serving.guard import Guard  # noqa: E402
+from reelops.serving.keys import KeyRing, configured_keys  # noqa: E402
+from reelops.serving.metrics import Metrics  # noqa: E402
+from reelops.serving.prediction_log import PredictionLog  # noqa: E402
+from reelops.serving.schemas import (  # noqa: E402
+    BitrateRequest,
+    BitrateResponse,
+    RecommendRequest,
+    RecommendResponse,
+)
+
+EXAMPLE_RECOMMEND = {"member_id": "m000001", "k": 10, "context": {"country": "US"}}
+EXAMPLE_BITRATE = {
+    "session": [
+        {"level": 1, "throughput_mbps": 2.4, "download_s": 1.3},
+        {"level": 2, "throughput_mbps": 3.1, "download_s": 1.6},
+    ],
+    "buffer_s": 7.5,
+    "device": "tv",
+    "country": "US",
+    "connection": "cable",
+}
+_serving: dict[str, object] = {}  # route -> endpoint, for the metrics' version label
+
+
+def _version(route: str):
+    return lambda: (
+        (_serving[route].info().get("version") or "none") if route in _serving else "none"
+    )
+
+
+def _guard(service, route: str) -> None:
+    service.add_asgi_middleware(
+        Guard,
+        keys=lambda: KeyRing(configured_keys(get_settings())),
+        max_body_bytes=settings.max_body_bytes,
+    )
+    service.add_asgi_middleware(
+        Metrics, routes=frozenset({route, "/model-info"}), version=_version(route)
+    )
+
+
+def _lake():
+    from reelops.sources import active_source
+
+    return settings.lake_dir(active_source(settings))
+
+
+@bentoml.service(name="reelops_recommender", traffic={"timeout": 10})
+class Recommender:
+    """Ranked titles for a member, from the production ranker and online features."""
+
+    def __init__(self) -> None:
+        from reelops.serving.recommend import RecommendEndpoint
+
+        self.log = PredictionLog(_lake())
+        self.endpoint = _serving["/recommend"] = RecommendEndpoint(
+            settings, prediction_log=self.log
+        )
+
+    def __is_ready__(self) -> bool:
+        return self.endpoint.readiness()[0]
+
+    @bentoml.api(route="/recommend", input_spec=RecommendRequest)
+    def recommend(self, **body) -> RecommendResponse:
+        try:
+            return self.endpoint(RecommendRequest.model_construct(**body))
+        except LookupError as error:
+            raise ServiceUnavailable(str(error)) from None
+
+    @bentoml.api(route="/model-info")
+    def model_info(self) -> dict:
+        ready, why = self.endpoint.readiness()
+        return {**self.endpoint.info(), "ready": ready, "readiness": why}
+
+    @bentoml.on_shutdown
+    def shutdown(self) -> None:
+        self.endpoint.close()
+        self.log.close()
+
+
+@bentoml.service(name="reelops_bitrate", traffic={"timeout": 10})
+class Bitrate:
+    """Throughput quantiles and the next chunk's level, from the production bitrate model."""
+
+    def __init__(self) -> None:
+        from reelops.serving.bitrate import BitrateEndpoint
+
+        self.log = PredictionLog(_lake())
+        self.endpoint = _serving["/bitrate"] = BitrateEndpoint(settings, prediction_log=self.log)
+
+    def __is_ready__(self) -> bool:
+        return self.endpoint.readiness()[0]
+
+    @bentoml.api(route="/bitrate", input_spec=BitrateRequest)
+    def bitrate(self, **body) -> BitrateResponse:
+        try:
+            return self.endpoint(BitrateRequest.model_construct(**body))
+        except LookupError as error:
+            raise ServiceUnavailable(str(error)) from None
+        except ValueError as error:
+            raise InvalidArgument(str(error)) from None
+
+    @bentoml.api(route="/model-info")
+    def model_info(self) -> dict:
+        ready, why = self.endpoint.readiness()
+        return {**self.endpoint.info(), "ready": ready, "readiness": why}
+
+    @bentoml.on_shutdown
+    def shutdown(self) -> None:
+        self.endpoint.close()
+        self.log.close()
+
+
+_guard(Recommender, "/recommend")
+_guard(Bitrate, "/bitrate")
