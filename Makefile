@@ -26,6 +26,9 @@ test: $(STAMP)
 airflow: $(STAMP)
 	$(BIN)/reelops airflow up
 
+serve: $(STAMP)
+	$(BIN)/reelops serve
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
