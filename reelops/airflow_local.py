@@ -43,7 +43,12 @@ def wait_healthy(port: int, timeout_s: float = 180.0) -> None:
 def running_airflow(settings: Settings, port: int, components=COMPONENTS):
     """Start Airflow's components; stop all of them on exit, however it is left."""
     ensure_airflow_db(settings)
-    env = {**os.environ, **airflow_environ(settings)}
+    env = {
+        **os.environ,
+        **airflow_environ(settings),
+        # Task runners reach the execution API on the api-server's port, whichever it is.
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+    }
     log_dir = settings.airflow_home / "logs" / "components"
     log_dir.mkdir(parents=True, exist_ok=True)
     processes: list[subprocess.Popen] = []

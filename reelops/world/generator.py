@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -15,8 +15,8 @@ from reelops.schema import RAW_TABLES
 from reelops.world.behaviour import simulate_behaviour
 from reelops.world.catalog import draw_catalog
 from reelops.world.frames import to_arrow
-from reelops.world.members import draw_members
-from reelops.world.network import network_quality
+from reelops.world.members import COUNTRY_LIST, draw_members
+from reelops.world.network import Network, network_quality
 from reelops.world.playback import simulate_playback
 
 _SHARES = ("active_rate", "explore_share", "new_release_share", "rewatch_prob", "rate_based_share")
@@ -44,6 +44,9 @@ class WorldConfig:
         rewatch_prob: Chance a member plays again a title watched on an earlier day.
         rate_based_share: Share of sessions on the rate-based ABR policy (else buffer-based).
         trace_duration_s: Length of synthetic traces (looped if a session outlasts them).
+        bandwidth_shift: Drift injection for the release gates' tests: ``(country,
+            multiplier)`` pairs; each listed country's network bandwidth (synthetic
+            medians and real-trace scaling alike) is multiplied. Empty: no shift.
     """
 
     seed: int = 7
@@ -62,6 +65,7 @@ class WorldConfig:
     rewatch_prob: float = 0.05
     rate_based_share: float = 0.7
     trace_duration_s: float = 320.0
+    bandwidth_shift: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         for name in _COUNTS:
@@ -76,6 +80,12 @@ class WorldConfig:
                 f"trace_duration_s >= 2, got {self.sessions_per_day}, {self.organic_rate}, "
                 f"{self.trace_duration_s}"
             )
+        for country, multiplier in self.bandwidth_shift:
+            if country not in COUNTRY_LIST or not multiplier > 0:
+                raise ValueError(
+                    f"WorldConfig.bandwidth_shift needs (country, multiplier > 0) pairs with a "
+                    f"country in {COUNTRY_LIST}, got ({country!r}, {multiplier})"
+                )
 
     @classmethod
     def tiny(cls, **overrides) -> WorldConfig:
@@ -163,7 +173,7 @@ def generate_world(config: WorldConfig, traces: list[Trace] | None = None) -> Wo
         organic_rate=config.organic_rate,
         rewatch_prob=config.rewatch_prob,
     )
-    network = network_quality(traces)
+    network = _shifted(network_quality(traces), config.bandwidth_shift)
     playback = simulate_playback(
         playback_rng,
         behaviour,
@@ -193,6 +203,19 @@ def generate_world(config: WorldConfig, traces: list[Trace] | None = None) -> Wo
         "session_delivery": playback.session_delivery,
     }
     return World(config, tables, truth)
+
+
+def _shifted(network: Network, shift: tuple[tuple[str, float], ...]) -> Network:
+    if not shift:
+        return network
+    factor = np.ones((len(COUNTRY_LIST), 1))
+    for country, multiplier in shift:
+        factor[COUNTRY_LIST.index(country)] *= multiplier
+    return replace(
+        network,
+        median_mbps=network.median_mbps * factor,
+        bandwidth_scale=network.bandwidth_scale * factor,
+    )
 
 
 __all__ = ["World", "WorldConfig", "generate_world"]

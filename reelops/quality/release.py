@@ -1,0 +1,236 @@
+"""What the training DAGs' release tasks call: run the gates, then promote or reject.
+
+A candidate reaches production only through :func:`promote`, and only when its gate
+results are recorded and pass: ``auto`` approval promotes right after the gates, ``human``
+approval after someone answers Approve on the Airflow approval task. Failing gates
+reject the version with the failed checks as the reason; they never reach approval.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from reelops.config import Settings
+from reelops.quality.gates import evaluate_gates, render_table
+from reelops.registry import ModelVersion, Registry, RegistryError
+from reelops.specs import ModelSpec, SpecError, load_spec
+
+AUTO_ACTOR = "reelops-auto"
+
+
+class ReleaseError(RuntimeError):
+    """A release step that must not go ahead; the message says why and what to do."""
+
+
+def load_evaluator(spec: ModelSpec):
+    """Import the spec's ``module:function`` evaluator."""
+    module_name, _, function = spec.evaluator.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise SpecError(
+            f"{spec.path or spec.name}: evaluator module {module_name!r}: {error}"
+        ) from error
+    if not callable(evaluate := getattr(module, function, None)):
+        raise SpecError(f"{spec.path or spec.name}: {module_name} has no function {function!r}")
+    return evaluate
+
+
+def run_gates(
+    settings: Settings,
+    model: str,
+    version: str,
+    approval: str | None = None,
+    spec: str | Path | None = None,
+) -> dict[str, Any]:
+    """Evaluate a candidate beside the champion, run every gate, record the results.
+
+    Args:
+        settings: Where the registry and reports live.
+        model: Registry name.
+        version: The candidate version (stage ``candidate``).
+        approval: Override of the spec's approval policy (``auto`` or ``human``).
+        spec: Spec name or path (defaults to ``models/<model>.yaml``).
+
+    Returns:
+        A JSON-able dict: ``model``, ``version``, ``champion``, ``passed``, ``approval``,
+        ``table`` (text), ``markdown``, ``reports`` (name -> path), ``failures`` (one
+        line per failed check).
+
+    Raises:
+        RegistryError: Unknown version, or not a candidate any more.
+    """
+    spec_ = load_spec(spec or model, approval=approval)
+    registry = Registry(settings)
+    candidate = registry.get(model, version)
+    if candidate.stage != "candidate":
+        raise RegistryError(
+            f"{candidate.tag} is {candidate.stage}: gates run on candidates only; "
+            "train a new version to release again"
+        )
+    champion = registry.production(model)
+    evidence = load_evaluator(spec_)(
+        settings, spec_, version, champion.version if champion else None
+    )
+    out_dir = settings.reports_dir / model / version
+    report = evaluate_gates(spec_, evidence, out_dir)
+    gates = {**report.to_dict(), "approval": spec_.approval, "spec": str(spec_.path)}
+    registry.record_gates(model, version, gates, report.reports)
+    return {
+        "model": model,
+        "version": version,
+        "champion": champion.version if champion else None,
+        "passed": report.passed,
+        "approval": spec_.approval,
+        "table": report.table(),
+        "markdown": report.markdown(),
+        "reports": report.reports,
+        "failures": [f"{c.gate}: {c.name}: {c.detail}" for c in report.failures],
+    }
+
+
+def gate_table(version: ModelVersion) -> str | None:
+    """The recorded gate table of a version, or None if its gates have not run."""
+    checks = version.gates.get("checks")
+    return render_table(checks) if checks else None
+
+
+def _require_passed(version: ModelVersion) -> None:
+    if not version.gates.get("checks"):
+        raise ReleaseError(
+            f"{version.tag} has no gate results: run its gates first "
+            "(the training DAG's `gates` task) or promote it by hand with "
+            "`reelops models promote`"
+        )
+    if not version.gates.get("passed"):
+        failed = [c["name"] for c in version.gates["checks"] if c["status"] == "fail"]
+        raise ReleaseError(f"{version.tag} failed its gates ({failed}) and cannot be released")
+
+
+def promote(settings: Settings, model: str, version: str, *, actor: str, reason: str) -> dict:
+    """Approve a candidate whose gates passed and make it production, both audited.
+
+    Args:
+        settings: Where the registry lives.
+        model: Registry name.
+        version: The candidate (or already approved) version.
+        actor: Who approved (``reelops-auto`` for auto approval, else the person).
+        reason: Why, for the audit log.
+
+    Returns:
+        ``{"model", "version", "stage", "previous"}``.
+
+    Raises:
+        ReleaseError: No gate results, or gates failed.
+        RegistryError: The version was rejected or is already in production.
+    """
+    registry = Registry(settings)
+    current = registry.get(model, version)
+    _require_passed(current)
+    previous = registry.production(model)
+    if current.stage == "candidate":
+        registry.approve(model, version, actor=actor, reason=reason)
+    promoted = registry.promote(model, version, actor=actor, reason=reason)
+    return {
+        "model": model,
+        "version": version,
+        "stage": promoted.stage,
+        "previous": previous.version if previous else None,
+    }
+
+
+def reject(settings: Settings, model: str, version: str, *, actor: str, reason: str) -> dict:
+    """Mark a candidate rejected (it can never be promoted), audited with the reason."""
+    rejected = Registry(settings).reject(model, version, actor=actor, reason=reason)
+    return {"model": model, "version": version, "stage": rejected.stage, "reason": reason}
+
+
+def auto_release(settings: Settings, gates: dict[str, Any]) -> dict:
+    """Auto approval: the gates passed, so the candidate goes to production."""
+    return promote(
+        settings,
+        gates["model"],
+        gates["version"],
+        actor=AUTO_ACTOR,
+        reason="all gates passed (auto approval)",
+    )
+
+
+def human_release(settings: Settings, gates: dict[str, Any], response: dict[str, Any]) -> dict:
+    """Human approval answered Approve: promote with the approver as the actor."""
+    actor, note = _responder(response)
+    return promote(
+        settings,
+        gates["model"],
+        gates["version"],
+        actor=actor,
+        reason=f"approved in Airflow by {actor}" + (f": {note}" if note else ""),
+    )
+
+
+def settle_rejection(
+    settings: Settings, gates: dict[str, Any], response: dict[str, Any] | None
+) -> dict:
+    """Reject a version that failed its gates or that a reviewer rejected.
+
+    Args:
+        settings: Where the registry lives.
+        gates: :func:`run_gates`' result.
+        response: The approval task's result (``chosen_options``, ``params_input``,
+            ``responded_by_user``), or None when nobody was asked.
+
+    Returns:
+        What :func:`reject` returns.
+
+    Raises:
+        ReleaseError: The gates passed and nobody answered Reject (the task that
+            calls this runs only when promotion was skipped, so this is a fault).
+    """
+    model, version = gates["model"], gates["version"]
+    if not gates["passed"]:
+        return reject(
+            settings,
+            model,
+            version,
+            actor=AUTO_ACTOR,
+            reason="failed gates: " + "; ".join(gates["failures"]),
+        )
+    if response and response.get("chosen_options") == ["Reject"]:
+        actor, note = _responder(response)
+        return reject(
+            settings,
+            model,
+            version,
+            actor=actor,
+            reason=f"rejected in Airflow by {actor}: {note or 'no reason given'}",
+        )
+    raise ReleaseError(
+        f"{model}:{version} passed its gates and has no Reject answer "
+        f"(approval result: {response!r}): nothing to reject; see the approval task"
+    )
+
+
+def _responder(response: dict[str, Any]) -> tuple[str, str]:
+    user = response.get("responded_by_user") or {}
+    actor = user.get("name") or user.get("id") or "airflow-user"
+    note = str((response.get("params_input") or {}).get("reason") or "").strip()
+    return f"airflow:{actor}", note
+
+
+def outcome(settings: Settings, gates: dict[str, Any]) -> dict:
+    """Where a release ended: the version's stage, what serves now, the report paths."""
+    registry = Registry(settings)
+    version = registry.get(gates["model"], gates["version"])
+    serving = registry.production(gates["model"])
+    print(f"{version.tag} is {version.stage}; production: {serving.tag if serving else 'none'}")
+    for name, path in version.reports.items():
+        print(f"report {name}: {path}")
+    return {
+        "model": version.name,
+        "version": version.version,
+        "stage": version.stage,
+        "production": serving.version if serving else None,
+        "reports": version.reports,
+    }

@@ -1,0 +1,215 @@
+"""The release tail in Airflow: auto promotes, failing gates reject, a person approves via REST.
+
+A toy model kind (``tests/quality/toy_model.py``) saved in the registry for real goes
+through :func:`reelops.quality.dag_tail.release_tasks` in a small DAG written into a
+temporary DAGs folder.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "quality"))
+import toy_model  # noqa: E402
+
+from reelops import airflow_local  # noqa: E402
+from reelops.registry import Registry  # noqa: E402
+
+TOY_DAG = '''"""Test DAG: a toy candidate goes through the release tail."""
+
+from datetime import datetime
+
+from airflow.sdk import dag, task
+
+from reelops.quality.dag_tail import release_tasks
+
+
+@dag(schedule=None, start_date=datetime(2026, 1, 1), catchup=False, tags=["test"])
+def toy_release():
+    @task
+    def save_candidate(**context) -> dict:
+        conf = context["dag_run"].conf
+        return {key: conf[key] for key in ("model", "version", "approval", "spec")}
+
+    release_tasks("toy", save_candidate())
+
+
+toy_release()
+'''
+
+
+@pytest.fixture
+def toy_dags(tmp_path, monkeypatch) -> Path:
+    """A DAGs folder holding only the toy release DAG; components and tasks find it."""
+    folder = tmp_path / "dags"
+    folder.mkdir()
+    (folder / "toy_release.py").write_text(TOY_DAG)
+    quality = str(Path(toy_model.__file__).parent)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([quality, os.environ.get("PYTHONPATH", "")]))
+    original = airflow_local.airflow_environ
+    monkeypatch.setattr(
+        airflow_local,
+        "airflow_environ",
+        lambda settings: {**original(settings), "AIRFLOW__CORE__DAGS_FOLDER": str(folder)},
+    )
+    return folder
+
+
+def conf(version: str, spec: Path, approval: str) -> dict:
+    return {"model": "toy", "version": version, "approval": approval, "spec": str(spec)}
+
+
+@pytest.mark.slow
+def test_auto_approval_promotes_and_failing_gates_reject_in_process(
+    settings, toy_dags, tmp_path, monkeypatch
+):
+    from reelops.config import apply_airflow_environ
+    from reelops.orchestration import ensure_airflow_db
+
+    spec = toy_model.write_spec(tmp_path)
+    good = toy_model.save(settings, 2.0)
+    broken = toy_model.save(settings, -0.05, seed=1)
+    apply_airflow_environ(settings)
+    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(toy_dags))
+    ensure_airflow_db(settings)
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(toy_dags))
+    assert not bag.import_errors, bag.import_errors
+    dag = bag.dags["toy_release"]
+
+    run = dag.test(logical_date=None, run_conf=conf(good, spec, "auto"))
+    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+    assert states == {
+        "save_candidate": "success",
+        "gates": "success",
+        "route": "success",
+        "approval": "skipped",
+        "promote": "success",
+        "reject": "skipped",
+        "released": "success",
+    }
+    registry = Registry(settings)
+    assert registry.production("toy").version == good
+
+    run = dag.test(logical_date=None, run_conf=conf(broken, spec, "human"))
+    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+    # Failing gates never reach the approval step, even with human approval.
+    assert states["approval"] == "skipped" and states["promote"] == "skipped"
+    assert states["reject"] == "success" and states["released"] == "success"
+    assert registry.get("toy", broken).stage == "rejected"
+    assert registry.production("toy").version == good
+    assert registry.audit_log("toy")[-1].reason.startswith("failed gates: quality: score vs")
+
+    # A failure above the tail (here: an unknown version) fails the run, never "success".
+    run = dag.test(logical_date=None, run_conf=conf("nope", spec, "auto"))
+    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+    assert str(run.state) == "failed"
+    assert states["gates"] == "failed" and states["released"] == "upstream_failed"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait(what: str, probe, timeout_s: float = 300.0):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if (found := probe()) is not None:
+            return found
+        time.sleep(2)
+    raise TimeoutError(f"waited {timeout_s:.0f} s for {what}")
+
+
+@pytest.mark.slow
+def test_human_approval_waits_and_rest_answers_promote_or_reject(
+    settings, toy_dags, tmp_path, monkeypatch
+):
+    spec = toy_model.write_spec(tmp_path, approval="human")
+    approved, rejected = toy_model.save(settings, 2.0), toy_model.save(settings, 2.0, seed=4)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/api/v2"
+    components = ("api-server", "scheduler", "dag-processor")
+    with airflow_local.running_airflow(settings, port, components=components):
+        token = httpx.get(f"http://127.0.0.1:{port}/auth/token", timeout=10).json()
+        client = httpx.Client(
+            headers={"Authorization": f"Bearer {token['access_token']}"}, timeout=30
+        )
+
+        def dag_listed():
+            body = client.get(f"{base}/dags").json()
+            return True if any(d["dag_id"] == "toy_release" for d in body["dags"]) else None
+
+        _wait("the toy DAG to be parsed", dag_listed)
+        runs = {}
+        for version in (approved, rejected):
+            answer = client.post(
+                f"{base}/dags/toy_release/dagRuns",
+                json={"logical_date": None, "conf": conf(version, spec, "human")},
+            )
+            assert answer.status_code == 200, answer.text
+            runs[version] = answer.json()["dag_run_id"]
+
+        def ti_state(run_id: str, task_id: str) -> str | None:
+            url = f"{base}/dags/toy_release/dagRuns/{run_id}/taskInstances/{task_id}"
+            return client.get(url).json().get("state")
+
+        for run_id in runs.values():
+            _wait(
+                f"approval of {run_id} to await input",
+                lambda r=run_id: True if ti_state(r, "approval") == "awaiting_input" else None,
+            )
+        # Waiting for a person: nothing promoted yet, the run is still running.
+        assert Registry(settings).production("toy") is None
+        run_url = f"{base}/dags/toy_release/dagRuns/{runs[approved]}"
+        assert client.get(run_url).json()["state"] == "running"
+        hitl = f"{run_url}/taskInstances/approval/-1/hitlDetails"
+        detail = client.get(hitl).json()
+        assert detail["options"] == ["Approve", "Reject"]
+        assert f"toy:{approved}: all gates pass" in detail["body"]
+        assert "score beats zero" in detail["body"] and "gates.json" in detail["body"]
+
+        answer = client.patch(
+            hitl, json={"chosen_options": ["Approve"], "params_input": {"reason": "checked"}}
+        )
+        assert answer.status_code == 200, answer.text
+        reject_url = f"{base}/dags/toy_release/dagRuns/{runs[rejected]}"
+        answer = client.patch(
+            f"{reject_url}/taskInstances/approval/-1/hitlDetails",
+            json={"chosen_options": ["Reject"], "params_input": {"reason": "not this week"}},
+        )
+        assert answer.status_code == 200, answer.text
+
+        def finished(url: str):
+            state = client.get(url).json()["state"]
+            return state if state in ("success", "failed") else None
+
+        assert _wait("the approved run to finish", lambda: finished(run_url)) == "success"
+        assert _wait("the rejected run to finish", lambda: finished(reject_url)) == "success"
+        assert ti_state(runs[approved], "promote") == "success"
+        assert ti_state(runs[approved], "reject") == "skipped"
+        assert ti_state(runs[rejected], "promote") == "skipped"
+        assert ti_state(runs[rejected], "reject") == "success"
+        released = client.get(
+            f"{run_url}/taskInstances/released/xcomEntries/return_value",
+            params={"deserialize": True, "stringify": False},
+        ).json()["value"]
+        assert released["stage"] == "production" and "gates_md" in released["reports"]
+
+    registry = Registry(settings)
+    assert registry.production("toy").version == approved
+    assert registry.get("toy", rejected).stage == "rejected"
+    entries = {e.to_version: e for e in registry.audit_log("toy") if e.action != "save"}
+    assert entries[approved].action == "promote"
+    assert entries[approved].reason.endswith(": checked")
+    assert entries[rejected].action == "reject"
+    assert entries[rejected].reason.endswith(": not this week")
