@@ -257,3 +257,83 @@ def _check_unique_ids(traces: Sequence[Trace]) -> None:
         raise ValueError(
             f"trace ids must be distinct (one per file), found duplicates {duplicated[:5]}"
         )
+
+
+def rotated(trace: Trace, start_index: int) -> Trace:
+    """The trace replayed from row ``start_index``, so that playing it from row 1 is that session.
+
+    The simulator loops back to row 1 after the last row, so rows ``start_index..``
+    then ``1..start_index - 1`` is the bandwidth a session from ``start_index`` sees,
+    and an oracle built on the rotated trace replays it exactly.
+
+    Args:
+        trace: The trace.
+        start_index: 1-based trace row the session starts at.
+
+    Returns:
+        A trace with id ``"{trace_id}@{start_index}"`` (the trace itself for row 1).
+
+    Raises:
+        ValueError: ``start_index`` is outside ``1..len(trace.time_s) - 1`` (the simulator's range).
+    """
+    rows = len(trace.time_s)
+    if not 1 <= start_index < rows:
+        raise ValueError(
+            f"start_index must be within 1..{rows - 1} for {trace.trace_id}, got {start_index}"
+        )
+    if start_index == 1:
+        return trace
+    durations = np.diff(trace.time_s)
+    order = np.r_[np.arange(start_index - 1, len(durations)), np.arange(start_index - 1)]
+    times = np.r_[0.0, np.cumsum(durations[order])]
+    mbps = np.r_[trace.mbps[0], trace.mbps[1:][order]]
+    return Trace(f"{trace.trace_id}@{start_index}", times, mbps)
+
+
+def multi_start(traces: Sequence[Trace], starts: int, seed: int) -> list[Trace]:
+    """Each trace from row 1 and from ``starts - 1`` random rows, as rotated traces.
+
+    Args:
+        traces: The traces.
+        starts: Sessions per trace (1 is Pensieve's test mode: row 1 only).
+        seed: Seed of the random start rows.
+
+    Returns:
+        The rotated traces, ids ``"{trace_id}@{row}"`` (row 1 keeps the plain id).
+
+    Raises:
+        ValueError: ``starts < 1``.
+    """
+    if starts < 1:
+        raise ValueError(f"starts must be at least 1 session per trace, got {starts}")
+    rng = np.random.default_rng(seed)
+    out = []
+    for trace in traces:
+        rows = len(trace.time_s)
+        picks = [1, *(int(rng.integers(2, rows)) for _ in range(starts - 1) if rows > 2)]
+        out += [rotated(trace, s) for s in dict.fromkeys(picks)]
+    return out
+
+
+def base_trace_id(trace_id: str) -> str:
+    """The file's trace id of a rotated trace id (``"name@17"`` -> ``"name"``)."""
+    head, sep, tail = trace_id.rpartition("@")
+    return head if sep and tail.isdigit() else trace_id
+
+
+def per_trace(frame: pd.DataFrame) -> pd.DataFrame:
+    """Average each policy's sessions of one trace file into one row per trace and policy.
+
+    Args:
+        frame: Rows from :func:`evaluate_policies` over :func:`multi_start` traces.
+
+    Returns:
+        One row per ``(trace_id, policy)`` with the mean of every numeric column and
+        ``sessions``, the number of sessions averaged.
+    """
+    base = frame.assign(trace_id=frame["trace_id"].map(base_trace_id), sessions=1)
+    numeric = [c for c in base.select_dtypes("number").columns if c != "sessions"]
+    grouped = base.groupby(["trace_id", "policy"], sort=False)
+    out = grouped[numeric].mean()
+    out["sessions"] = grouped["sessions"].sum()
+    return out.reset_index()

@@ -26,6 +26,7 @@ final as (
         playback_sessions.connection_type,
         playback_sessions.country || ':' || playback_sessions.connection_type as network_key,
         playback_sessions.started_at as session_started_at,
+        playback_sessions.trace_id,
         delivery_chunks.level,
         delivery_chunks.bitrate_kbps,
         delivery_chunks.chunk_bytes,

@@ -18,6 +18,7 @@ final as (
         country,
         connection_type,
         network_key,
+        trace_id,
         level,
         bitrate_kbps,
         chunk_bytes,

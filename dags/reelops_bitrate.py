@@ -1,0 +1,64 @@
+"""Bitrate training DAG: training set (mart + Feast) -> train -> evaluate -> save candidate."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import Asset, dag, task
+
+ONLINE_FEATURES = Asset("reelops_online_features")
+
+
+@dag(
+    schedule=[ONLINE_FEATURES],
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["reelops", "training", "bitrate"],
+    default_args={"retries": 1, "retry_delay": timedelta(minutes=2)},
+    doc_md="""
+### ReelOps bitrate predictor
+Runs when the daily DAG has refreshed the online features. Builds the training set
+from `fct_delivery_samples` joined point-in-time with the `bitrate_v1` feature
+service, fits the XGBoost quantile grid of `models/bitrate.yaml` and chooses the
+model and MPC mode on validation traces, plays every ABR policy on the test traces
+in one run, and saves the model as a registry *candidate* with its metrics and
+lineage. Promotion belongs to the release gates. A run's `conf` may carry
+`approval` (passed on to the gates) and `spec` (another spec file, for tests).
+""",
+)
+def reelops_bitrate():
+    @task
+    def training_set(**context):
+        from reelops.config import get_settings
+        from reelops.delivery.train import prepare_training_set
+
+        conf = context["dag_run"].conf or {}
+        return prepare_training_set(get_settings(), context["run_id"], conf.get("spec"))
+
+    @task
+    def train(prepared: dict):
+        from reelops.delivery.train import train_model
+
+        return train_model(prepared, prepared["spec"])
+
+    @task
+    def evaluate(trained: dict):
+        from reelops.delivery.train import evaluate_model
+
+        return evaluate_model(trained, trained["spec"])
+
+    @task
+    def save_candidate(evaluated: dict, **context):
+        from reelops.config import get_settings
+        from reelops.delivery.train import save_candidate
+
+        conf = context["dag_run"].conf or {}
+        return save_candidate(
+            get_settings(), evaluated, evaluated["spec"], approval=conf.get("approval")
+        )
+
+    save_candidate(evaluate(train(training_set())))
+
+
+reelops_bitrate()
