@@ -1,10 +1,12 @@
-"""Bitrate training DAG: training set (mart + Feast) -> train -> evaluate -> save candidate."""
+"""Bitrate training DAG: training set (marts + Feast), train, evaluate, candidate, release."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, dag, task
+
+from reelops.quality.dag_tail import release_tasks
 
 ONLINE_FEATURES = Asset("reelops_online_features")
 
@@ -23,8 +25,10 @@ from `fct_delivery_samples` joined point-in-time with the `bitrate_v1` feature
 service, fits the XGBoost quantile grid of `models/bitrate.yaml` and chooses the
 model and MPC mode on validation traces, plays every ABR policy on the test traces
 in one run, and saves the model as a registry *candidate* with its metrics and
-lineage. Promotion belongs to the release gates. A run's `conf` may carry
-`approval` (passed on to the gates) and `spec` (another spec file, for tests).
+lineage. Then the release tail: quality, drift and bias gates against the production
+model, approval (`auto`, or a person answers the `approval` task when `human`),
+and promotion or rejection. A run's `conf` may carry `approval` (overrides the
+spec's) and `spec` (another spec file, for tests).
 """,
 )
 def reelops_bitrate():
@@ -58,7 +62,7 @@ def reelops_bitrate():
             get_settings(), evaluated, evaluated["spec"], approval=conf.get("approval")
         )
 
-    save_candidate(evaluate(train(training_set())))
+    release_tasks("bitrate", save_candidate(evaluate(train(training_set()))))
 
 
 reelops_bitrate()

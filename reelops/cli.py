@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 
 from reelops.config import get_settings
+from reelops.delivery.cli import abr_app, bitrate_app
+from reelops.ranking.cli import app as ranker_app
 
 app = typer.Typer(
     help="ReelOps: the MLOps platform of a video-streaming service.", no_args_is_help=True
@@ -31,6 +33,9 @@ app.add_typer(airflow_app, name="airflow")
 app.add_typer(features_app, name="features")
 models_app = typer.Typer(help="The model registry: versions, stages, audit.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+app.add_typer(ranker_app, name="ranker")
+app.add_typer(bitrate_app, name="bitrate")
+app.add_typer(abr_app, name="abr")
 
 
 def _fail(message: str) -> None:
@@ -173,6 +178,18 @@ def airflow_up(
     from reelops.airflow_local import serve_forever
 
     serve_forever(get_settings(), port)
+
+
+@app.command("serve")
+def serve(
+    recommender_port: Annotated[int, typer.Option(min=1, max=65535)] = 3000,
+    bitrate_port: Annotated[int, typer.Option(min=1, max=65535)] = 3001,
+) -> None:
+    """Serve /recommend and /bitrate (BentoML) with the production models; Ctrl-C stops."""
+    from reelops.serving.local import serve_forever as serve_models
+
+    ports = {"recommender": recommender_port, "bitrate": bitrate_port}
+    serve_models(get_settings(), ports)
 
 
 @features_app.command("apply")
@@ -337,10 +354,24 @@ def models_show(
 
     registry = _registry()
     v = _registry_call(lambda: registry.get(name, version))
+    from reelops.quality.release import gate_table
+
     typer.echo(f"{v.tag}  stage={v.stage}  created {v.created_at}")
-    for section in ("metrics", "gates", "reports", "lineage"):
-        typer.echo(f"{section}:")
-        typer.echo(json.dumps(getattr(v, section), indent=2, default=str))
+    typer.echo("metrics:")
+    typer.echo(json.dumps(v.metrics, indent=2, default=str))
+    table = gate_table(v)
+    if table is None:
+        typer.echo("gates: not run yet")
+    else:
+        verdict = "PASSED" if v.gates.get("passed") else "FAILED"
+        champion = v.gates.get("champion_version") or "none (first model)"
+        typer.echo(f"gates: {verdict} (champion {champion}, approval {v.gates.get('approval')})")
+        typer.echo(table)
+    typer.echo("reports:" + ("" if v.reports else " none"))
+    for report, path in v.reports.items():
+        typer.echo(f"  {report}: {path}")
+    typer.echo("lineage:")
+    typer.echo(json.dumps(v.lineage, indent=2, default=str))
     typer.echo("audit:")
     for e in registry.audit_log(name):
         if version in (e.from_version, e.to_version):

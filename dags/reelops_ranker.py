@@ -1,0 +1,68 @@
+"""Ranker training DAG: training set, grid search, train, evaluate, candidate, release."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import Asset, dag, task
+
+from reelops.quality.dag_tail import release_tasks
+
+ONLINE_FEATURES = Asset("reelops_online_features")
+
+
+@dag(
+    schedule=[ONLINE_FEATURES],
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["reelops", "ranker", "training"],
+    default_args={"retries": 1, "retry_delay": timedelta(minutes=1)},
+    doc_md="""
+### ReelOps ranker training
+Runs when the daily DAG has refreshed the online features. Builds the point-in-time
+training set (candidates, graded labels, `ranker_v1` features), fits one XGBoost
+ranker per grid point of `models/ranker.yaml` on a validation split (mapped tasks),
+trains the best on the test split's training views, evaluates it beside the
+baselines on the temporal hold-out and saves it as a registry *candidate*. Then the
+release tail: quality, drift and bias gates against the production model, approval
+(`auto`, or a person answers the `approval` task when `human`), and promotion or
+rejection. `conf` may carry `approval` (overrides the spec's) and `spec`.
+""",
+)
+def reelops_ranker():
+    @task
+    def training_set(**context):
+        from reelops.ranking.train import task_training_set
+
+        return task_training_set(context)
+
+    @task
+    def search(workdir: str, point: dict, index: int):
+        from reelops.ranking.train import task_search
+
+        return task_search(workdir, point, index)
+
+    @task
+    def train(results: list):
+        from reelops.ranking.train import task_train
+
+        return task_train(results)
+
+    @task
+    def evaluate(trained: dict):
+        from reelops.ranking.train import task_evaluate
+
+        return task_evaluate(trained)
+
+    @task
+    def save_candidate(evaluated: dict, **context):
+        from reelops.ranking.train import task_save_candidate
+
+        return task_save_candidate(evaluated, context)
+
+    results = search.expand_kwargs(training_set())
+    release_tasks("ranker", save_candidate(evaluate(train(results))))
+
+
+reelops_ranker()
