@@ -51,7 +51,8 @@ def run_gates(
         settings: Where the registry and reports live.
         model: Registry name.
         version: The candidate version (stage ``candidate``).
-        approval: Override of the spec's approval policy (``auto`` or ``human``).
+        approval: ``human`` asks for a person even where the spec says ``auto``;
+            ``auto`` cannot loosen a spec that says ``human``.
         spec: Spec name or path (defaults to ``models/<model>.yaml``).
 
     Returns:
@@ -62,7 +63,11 @@ def run_gates(
     Raises:
         RegistryError: Unknown version, or not a candidate any more.
     """
-    spec_ = load_spec(spec or model, approval=approval)
+    spec_ = load_spec(spec or model)
+    # A run may ask for a person where the spec would auto-approve, never the reverse:
+    # whoever can trigger a DAG must not be able to skip the spec's human approval.
+    if approval == "human" and spec_.approval == "auto":
+        spec_ = load_spec(spec or model, approval="human")
     registry = Registry(settings)
     candidate = registry.get(model, version)
     if candidate.stage != "candidate":
@@ -234,3 +239,17 @@ def outcome(settings: Settings, gates: dict[str, Any]) -> dict:
         "production": serving.version if serving else None,
         "reports": version.reports,
     }
+
+
+def release_summary(settings: Settings, model: str, version: str) -> str:
+    """What became of a trained version: its stage, the gate table and the reports."""
+    registry = Registry(settings)
+    v = registry.get(model, version)
+    table = gate_table(v)
+    if table is None:
+        return f"{v.tag}: {v.stage} (gates not run)"
+    verdict = "passed" if v.gates.get("passed") else "FAILED"
+    champion = v.gates.get("champion_version") or "none (first model)"
+    lines = [f"{v.tag}: gates {verdict} (champion {champion}) -> stage {v.stage}", table]
+    lines += [f"  {name}: {path}" for name, path in v.reports.items()]
+    return "\n".join(lines)

@@ -15,32 +15,38 @@ app = typer.Typer(
 )
 
 
+HUMAN_IN_PROCESS = (
+    "the spec asks for human approval, which waits for a person in the Airflow UI: "
+    "start `make airflow` and trigger {dag} there (an in-process run has nobody to ask)"
+)
+
+
 def _fail(message: str) -> None:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=2)
 
 
 @app.command("train")
-def train_command(
-    approval: Annotated[
-        str, typer.Option(help="Approval policy passed to the run: auto or human.")
-    ] = "auto",
-) -> None:
-    """Run the reelops_ranker DAG in-process; print the evaluation and the candidate version."""
+def train_command() -> None:
+    """Run the reelops_ranker DAG in-process: train, evaluate, gates, approval, promotion."""
     from reelops.orchestration import run_dag
     from reelops.ranking.train import run_dir
+    from reelops.specs import load_spec
 
-    if approval not in ("auto", "human"):
-        _fail(f"--approval must be auto or human, got {approval!r}")
+    if load_spec("ranker").approval == "human":
+        _fail(HUMAN_IN_PROCESS.format(dag="reelops_ranker"))
     settings = get_settings()
-    result = run_dag(settings, "reelops_ranker", conf={"approval": approval})
+    result = run_dag(settings, "reelops_ranker")
     workdir = run_dir(settings, result.run_id)
     if not result.ok:
-        failed = {t: s for t, s in result.task_states.items() if s != "success"}
+        failed = {t: s for t, s in result.task_states.items() if s not in ("success", "skipped")}
         _fail(f"DAG run {result.run_id} ended {result.state}; tasks not successful: {failed}")
+    from reelops.quality.release import release_summary
+
     typer.echo((workdir / "report.txt").read_text())
     saved = json.loads((workdir / "candidate.json").read_text())
-    typer.echo(f"saved ranker version {saved['version']} as a candidate (work folder {workdir})")
+    typer.echo(f"trained ranker version {saved['version']} (work folder {workdir})")
+    typer.echo(release_summary(settings, "ranker", saved["version"]))
 
 
 @app.command("evaluate")

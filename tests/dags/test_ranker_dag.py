@@ -39,9 +39,9 @@ print(json.dumps({{
         "gates": ["save_candidate"],
         "route": ["gates"],
         "approval": ["route"],
-        "promote": ["approval", "route"],
+        "promote": ["approval", "gates", "route"],
         "reject": ["promote"],
-        "released": ["promote", "reject"],
+        "released": ["gates", "promote", "reject"],
     }
     assert dag["leaves"] == ["released"]
     assert dag["mapped"] == ["search"]

@@ -142,3 +142,9 @@ def test_models_show_prints_the_gate_table_and_reports(settings, spec):
     assert "gate     check" in shown and "score beats zero" in shown
     assert str(settings.reports_dir / "toy" / version / "gates.md") in shown
     assert np.isfinite(Registry(settings).get("toy", version).gates["checks"][0]["value"] or 0)
+
+
+def test_a_run_cannot_loosen_human_approval(settings, tmp_path):
+    human_spec = toy_model.write_spec(tmp_path, approval="human")
+    version = toy_model.save(settings, 2.0)
+    assert gates(settings, version, human_spec, approval="auto")["approval"] == "human"
