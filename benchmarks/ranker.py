@@ -187,10 +187,6 @@ def main() -> None:
     print(f"\nwritten to {RESULTS / 'ranker.json'}")
 
 
-if __name__ == "__main__":
-    main()
-
-
 def world_as_movielens(folder: Path, seed: int = 7) -> Path:
     """Write a synthetic world (demo size, another seed) in the MovieLens 100K layout.
 
@@ -233,3 +229,7 @@ def world_as_movielens(folder: Path, seed: int = 7) -> Path:
     (folder / "u.data").write_text("\n".join(lines) + "\n")
     (folder / "u.genre").write_text("".join(f"{g}|{i}\n" for i, g in enumerate(GENRES)))
     return folder
+
+
+if __name__ == "__main__":
+    main()

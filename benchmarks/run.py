@@ -81,16 +81,19 @@ def print_table(title: str, rows: list[dict]) -> None:
         print(f"  {row['step']:<64} {row['wall_s']:>8} {row['peak_rss_mib']:>9}")
 
 
+PARTS = ["foundation-demo", "foundation-world", "features", "ranker", "bitrate", "serving"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--only",
-        choices=["foundation-demo", "foundation-world", "features"],
+        choices=PARTS,
         action="append",
         help="run only these benchmarks (default: all)",
     )
     args = parser.parse_args()
-    chosen = set(args.only or ["foundation-demo", "foundation-world", "features"])
+    chosen = set(args.only or PARTS)
     RESULTS.mkdir(parents=True, exist_ok=True)
     machine = {"cpus": os.cpu_count(), "python": platform.python_version()}
     with tempfile.TemporaryDirectory(prefix="reelops-bench-") as tmp:
@@ -115,6 +118,30 @@ def main() -> None:
             print("\nFeature store: materialization, online lookup, training sets")
             features.print_table(feature_rows)
             print(f"\nwritten to {out}")
+        for part in ("ranker", "bitrate", "serving"):
+            if part in chosen:
+                model_part(part, work / part, machine)
+
+
+def model_part(part: str, work: Path, machine: dict) -> None:
+    """One model or serving benchmark: its rows to ``results/<part>.json`` and a table."""
+    import importlib
+
+    module = importlib.import_module(f"benchmarks.{part}")
+    try:
+        rows = module.run(work)
+    except FileNotFoundError as error:  # the bitrate experiment needs ../shared traces
+        print(f"\n{part}: skipped: {error}")
+        return
+    out = RESULTS / f"{part}.json"
+    out.write_text(json.dumps({"machine": machine, "rows": rows}, indent=2, default=str))
+    print(f"\n{part}")
+    printer = (
+        getattr(module, "print_table", None)
+        or importlib.import_module("benchmarks.ranker").print_table
+    )
+    printer(rows)
+    print(f"\nwritten to {out}")
 
 
 if __name__ == "__main__":

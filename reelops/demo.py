@@ -89,6 +89,77 @@ def _show_online_features(settings) -> None:
         print("  " + line)
 
 
+def _show_model(settings, model: str) -> None:
+    """The production version's evaluation beside the baselines, and its gate table."""
+    from reelops.delivery.train import demo_summary as bitrate_summary
+    from reelops.quality.release import release_summary
+    from reelops.ranking.train import demo_summary as ranker_summary
+    from reelops.registry import Registry
+
+    newest = Registry(settings).list(model)[-1]
+    summary = ranker_summary if model == "ranker" else bitrate_summary
+    print(_indent(summary(settings, newest.version)))
+    print(_indent(release_summary(settings, model, newest.version)))
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.rstrip().splitlines())
+
+
+def _call_services(settings) -> None:
+    """Start both services, call each endpoint with real examples, print, stop."""
+    import httpx
+
+    from reelops.serving.keys import configured_keys
+    from reelops.serving.local import running_services
+    from reelops.serving.recommend import example_member
+
+    key = configured_keys(settings)[0]
+    member = example_member(settings)
+    headers = {"X-API-Key": key}
+    print(f"  API key (local profile, header X-API-Key): {key}")
+    with running_services(settings) as ports:
+        rec = f"http://127.0.0.1:{ports['recommender']}"
+        bit = f"http://127.0.0.1:{ports['bitrate']}"
+        body = {"member_id": member, "k": 5}
+        answer = httpx.post(f"{rec}/recommend", json=body, headers=headers, timeout=30)
+        print(f"  POST /recommend {json.dumps(body)} -> {answer.status_code}")
+        for title in answer.json()["titles"]:
+            print(
+                f"    {title['rank']}. {title['title_id']:<8} score {title['score']:.3f}"
+                f"  via {title['source']}"
+            )
+        cold = {"member_id": "someone-new", "k": 3, "context": {"country": "BR"}}
+        answer = httpx.post(f"{rec}/recommend", json=cold, headers=headers, timeout=30).json()
+        print(
+            f"  POST /recommend {json.dumps(cold)} -> cold_start={answer['cold_start']}: "
+            + ", ".join(t["title_id"] for t in answer["titles"])
+        )
+        session = {
+            "session": [
+                {"level": 1, "throughput_mbps": 2.1, "download_s": 1.5},
+                {"level": 2, "throughput_mbps": 2.8, "download_s": 1.8},
+                {"level": 2, "throughput_mbps": 3.3, "download_s": 1.5},
+            ],
+            "buffer_s": 9.5,
+            "device": "tv",
+            "country": "US",
+            "connection": "cable",
+        }
+        answer = httpx.post(f"{bit}/bitrate", json=session, headers=headers, timeout=30).json()
+        print(
+            f"  POST /bitrate (3 chunks, 9.5 s buffer, US cable) -> level {answer['level']} "
+            f"({answer['bitrate_kbps']:.0f} kbit/s), throughput quantiles {answer['quantiles']}"
+        )
+        bad = httpx.post(f"{bit}/bitrate", json={**session, "buffer_s": -1}, headers=headers)
+        print(f"  POST /bitrate with buffer_s -1 -> {bad.status_code}: {bad.json()['error'][:60]}")
+        nokey = httpx.post(f"{rec}/recommend", json=body)
+        print(f"  POST /recommend without a key -> {nokey.status_code}")
+        info = httpx.post(f"{rec}/model-info", headers=headers, json={}).json()
+        print(f"  model-info: ranker {info['version']} ({info['stage']}), ready={info['ready']}")
+    print("  services stopped; prediction logs flushed to the lake's serving_logs")
+
+
 def main() -> None:
     settings = get_settings()
     logs = settings.home / "demo-logs"
@@ -128,6 +199,19 @@ def main() -> None:
     _step("4. Online features from Feast, as of the last run's end")
     _show_online_features(settings)
 
+    _step("5. Train the ranker: reelops_ranker DAG (search, train, evaluate, gates, release)")
+    took = _reelops(["ranker", "train"], logs / "ranker.log")
+    print(f"  reelops_ranker ok in {took:.0f} s")
+    _show_model(settings, "ranker")
+
+    _step("6. Train the bitrate model: reelops_bitrate DAG (train, simulate, gates, release)")
+    took = _reelops(["bitrate", "train"], logs / "bitrate.log")
+    print(f"  reelops_bitrate ok in {took:.0f} s")
+    _show_model(settings, "bitrate")
+
+    _step("7. Serve both models (BentoML) and call each endpoint")
+    _call_services(settings)
+
     _step("Where things are")
     print(f"  raw source (upstream)   {info.path}")
     print(f"  lake (pseudonymized)    {settings.lake_dir('world') / 'raw'}")
@@ -135,11 +219,16 @@ def main() -> None:
     print(f"  feature marts (parquet) {marts}")
     print(f"  Feast registry + online {settings.home / 'feast' / 'world'}")
     print(f"  Airflow home            {settings.airflow_home}")
+    print(f"  models (BentoML store)  {settings.home / 'bentoml' / 'models'}")
+    print(f"  gate reports            {settings.reports_dir}")
+    print(f"  serving logs (lake)     {settings.lake_dir('world') / 'raw' / 'serving_logs'}")
     print(f"  private key + id vault  {settings.private_dir}  (owner-only)")
     print(f"  logs of this demo       {logs}")
 
     _step("Try next")
     print("  make airflow                          # the Airflow UI with these DAG runs")
+    print("  make serve                            # /recommend and /bitrate on :3000 / :3001")
+    print("  .venv/bin/reelops models list         # versions, stages; `models show` for gates")
     print("  .venv/bin/reelops info                # profile, paths, active source")
     print("  .venv/bin/reelops features describe   # entities, views, services, freshness")
     print("  .venv/bin/reelops features get --member m000001")

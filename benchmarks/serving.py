@@ -1,0 +1,247 @@
+"""Serving figures for `make bench`: /recommend and /bitrate in process and over HTTP.
+
+On the demo world with its production ranker and bitrate model (trained here through
+the CLI, as `make demo` does, unless ``--home`` points at a home that has them):
+
+* in process: the endpoint classes the services wrap (pseudonymize, candidates,
+  Feast online features, model, answer), p50/p99 over many members;
+* over HTTP: both services as real `bentoml serve` processes, at concurrency 1, 8
+  and 32 (threads with keep-alive clients): p50/p99 latency, requests per second and
+  errors. HTTP p50 / in-process p50 is the framework's overhead as a ratio.
+
+Run ``python -m benchmarks.serving [--home DIR]``; the online store is SQLite (local).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+IN_PROCESS_CALLS = 300
+HTTP_REQUESTS = {1: 200, 8: 400, 32: 640}
+SESSION = {
+    "session": [
+        {"level": 1, "throughput_mbps": 2.1, "download_s": 1.5},
+        {"level": 2, "throughput_mbps": 2.8, "download_s": 1.8},
+        {"level": 2, "throughput_mbps": 3.4, "download_s": 1.4},
+    ],
+    "buffer_s": 9.5,
+    "device": "tv",
+    "country": "US",
+    "connection": "cable",
+}
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _reelops(home: Path, *args: str) -> None:
+    env = {**os.environ, "REELOPS_HOME": str(home), "REELOPS_PROFILE": "local"}
+    _log(f"reelops {' '.join(args)}")
+    subprocess.run(
+        [sys.executable, "-m", "reelops.cli", *args], env=env, check=True, stdout=subprocess.DEVNULL
+    )
+
+
+def prepare(home: Path) -> None:
+    """The demo world through the daily DAG, then both training DAGs (auto release)."""
+    from reelops.config import Settings
+    from reelops.registry import Registry
+
+    registry = Registry(Settings(home=home))
+    if registry.production("ranker") and registry.production("bitrate"):
+        return
+    _reelops(home, "world", "generate", "--size", "demo")
+    _reelops(home, "pipeline", "run", "--start", "2026-01-01", "--end", "2026-01-22")
+    _reelops(home, "ranker", "train")
+    _reelops(home, "bitrate", "train")
+    if not (registry.production("ranker") and registry.production("bitrate")):
+        raise SystemExit(
+            f"{home}: the trained models did not reach production (see `reelops models list`)"
+        )
+
+
+def _stats(samples: list[float]) -> dict:
+    ms = np.asarray(samples) * 1e3
+    return {
+        "p50_ms": round(float(np.percentile(ms, 50)), 2),
+        "p99_ms": round(float(np.percentile(ms, 99)), 2),
+    }
+
+
+def _members(settings, n: int) -> list[str]:
+    from reelops.privacy import MemberKeyVault
+    from reelops.warehouse import read_mart
+
+    daily = read_mart(settings, "world", "fct_member_daily")
+    keys = sorted(daily.loc[daily["views_28d"] > 0, "member_key"].unique())
+    rng = np.random.default_rng(0)
+    chosen = rng.choice(keys, size=min(n, len(keys)), replace=False).tolist()
+    with MemberKeyVault(settings) as vault:
+        raw = vault.raw_ids("world", chosen)
+    return [raw[k] for k in chosen]
+
+
+def bench_in_process(settings, members: list[str]) -> list[dict]:
+    from reelops.serving.bitrate import BitrateEndpoint
+    from reelops.serving.recommend import RecommendEndpoint
+    from reelops.serving.schemas import BitrateRequest, RecommendRequest
+
+    recommend = RecommendEndpoint(settings, poll_seconds=0)
+    recommend(RecommendRequest(member_id=members[0], k=10))  # warm caches
+    samples = []
+    for member in members:
+        t0 = time.perf_counter()
+        recommend(RecommendRequest(member_id=member, k=10))
+        samples.append(time.perf_counter() - t0)
+    bitrate = BitrateEndpoint(settings, poll_seconds=0)
+    request = BitrateRequest.model_validate(SESSION)
+    bitrate(request)
+    bit_samples = []
+    for _ in range(IN_PROCESS_CALLS):
+        t0 = time.perf_counter()
+        bitrate(request)
+        bit_samples.append(time.perf_counter() - t0)
+    return [
+        {
+            "endpoint": "/recommend",
+            "mode": "in process",
+            "concurrency": 1,
+            **_stats(samples),
+            "rps": round(len(samples) / sum(samples), 1),
+            "errors": 0,
+        },
+        {
+            "endpoint": "/bitrate",
+            "mode": "in process",
+            "concurrency": 1,
+            **_stats(bit_samples),
+            "rps": round(len(bit_samples) / sum(bit_samples), 1),
+            "errors": 0,
+        },
+    ]
+
+
+def _load(url: str, bodies: list[dict], key: str, concurrency: int) -> dict:
+    import httpx
+
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    chunks = [bodies[i::concurrency] for i in range(concurrency)]
+
+    def worker(mine: list[dict]) -> None:
+        nonlocal errors
+        with httpx.Client(headers={"X-API-Key": key}, timeout=30) as client:
+            for body in mine:
+                t0 = time.perf_counter()
+                answer = client.post(url, json=body)
+                took = time.perf_counter() - t0
+                with lock:
+                    latencies.append(took)
+                    errors += answer.status_code != 200
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    return {**_stats(latencies), "rps": round(len(bodies) / wall, 1), "errors": errors}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bench_http(settings, members: list[str]) -> list[dict]:
+    from reelops.serving.keys import configured_keys
+    from reelops.serving.local import running_services
+
+    key = configured_keys(settings)[0]
+    ports = {"recommender": _free_port(), "bitrate": _free_port()}
+    rows = []
+    with running_services(settings, ports):
+        rec = f"http://127.0.0.1:{ports['recommender']}/recommend"
+        bit = f"http://127.0.0.1:{ports['bitrate']}/bitrate"
+        _load(rec, [{"member_id": m, "k": 10} for m in members[:20]], key, 1)  # warm up
+        for concurrency, n in HTTP_REQUESTS.items():
+            bodies = [{"member_id": members[i % len(members)], "k": 10} for i in range(n)]
+            rows.append(
+                {
+                    "endpoint": "/recommend",
+                    "mode": "HTTP",
+                    "concurrency": concurrency,
+                    **_load(rec, bodies, key, concurrency),
+                }
+            )
+            rows.append(
+                {
+                    "endpoint": "/bitrate",
+                    "mode": "HTTP",
+                    "concurrency": concurrency,
+                    **_load(bit, [SESSION] * n, key, concurrency),
+                }
+            )
+    return rows
+
+
+def run(work: Path, home: Path | None = None) -> list[dict]:
+    """Prepare (or reuse) a served world and measure; one row per endpoint, mode, load."""
+    from reelops.config import Settings
+
+    home = home or work / "serving-home"
+    prepare(home)
+    os.environ["REELOPS_HOME"] = str(home)  # the services read it
+    settings = Settings(home=home)
+    members = _members(settings, IN_PROCESS_CALLS)
+    rows = bench_in_process(settings, members) + bench_http(settings, members)
+    base = {r["endpoint"]: r["p50_ms"] for r in rows if r["mode"] == "in process"}
+    for row in rows:
+        row["p50_vs_in_process"] = round(row["p50_ms"] / base[row["endpoint"]], 2)
+    return rows
+
+
+def print_table(rows: list[dict]) -> None:
+    print(
+        f"{'endpoint':<11} {'mode':<11} {'conc':>4} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'req/s':>7} {'errors':>6} {'p50/in-proc':>11}"
+    )
+    for r in rows:
+        print(
+            f"{r['endpoint']:<11} {r['mode']:<11} {r['concurrency']:>4} {r['p50_ms']:>8} "
+            f"{r['p99_ms']:>8} {r['rps']:>7} {r['errors']:>6} {r['p50_vs_in_process']:>11}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--home", type=Path, help="a REELOPS_HOME with production models")
+    args = parser.parse_args()
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="reelops-serving-") as tmp:
+        rows = run(Path(tmp), args.home)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / "serving.json"
+    out.write_text(json.dumps({"cpus": os.cpu_count(), "rows": rows}, indent=2))
+    print_table(rows)
+    print(f"\nwritten to {out}")
+
+
+if __name__ == "__main__":
+    main()

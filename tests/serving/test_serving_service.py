@@ -1,0 +1,220 @@
+"""The services on a real world and real models: in process, as an ASGI app, as a server.
+
+One small world with a production ranker and bitrate model (``served``, built once for
+this module): the endpoint classes in process; each BentoML service's ASGI app with a
+test client (keys, the bad-input matrix, the body limit); and both services as real
+``bentoml serve`` processes (metrics, a promotion under load, prediction logs).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import httpx
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from starlette.testclient import TestClient
+
+from reelops.serving.keys import configured_keys
+from reelops.serving.schemas import BitrateRequest, RecommendRequest
+
+pytestmark = pytest.mark.slow
+SOURCES = {"cowatch", "genre", "popular", "fresh"}
+SESSION = {
+    "session": [
+        {"level": 1, "throughput_mbps": 2.1, "download_s": 1.5},
+        {"level": 2, "throughput_mbps": 2.8, "download_s": 1.8},
+        {"level": 2, "bytes": 950_000, "download_s": 2.4},
+    ],
+    "buffer_s": 9.5,
+    "device": "tv",
+    "country": "US",
+    "connection": "cable",
+}
+
+
+def _watched(settings, member_id: str) -> set[str]:
+    from reelops.privacy import MemberKeyVault
+    from reelops.ranking.data import read_viewing_events
+
+    with MemberKeyVault(settings) as vault:
+        key = vault.key_of("world", member_id)
+    views = read_viewing_events(settings, "world")
+    return set(views.loc[views["member_key"] == key, "title_id"])
+
+
+def test_recommend_in_process_ranks_unwatched_titles_and_answers_newcomers(served):
+    from reelops.serving.recommend import RecommendEndpoint
+
+    endpoint = RecommendEndpoint(served.settings, poll_seconds=0)
+    answer = endpoint(RecommendRequest(member_id=served.known_member, k=10))
+    assert answer.model_version == served.ranker_versions[0] and not answer.cold_start
+    assert [t.rank for t in answer.titles] == list(range(1, 11))
+    scores = [t.score for t in answer.titles]
+    assert scores == sorted(scores, reverse=True)
+    assert {t.source for t in answer.titles} <= SOURCES
+    assert not {t.title_id for t in answer.titles} & _watched(served.settings, served.known_member)
+
+    newcomer = endpoint(RecommendRequest(member_id="never-seen", k=5, context={"country": "US"}))
+    ranker = endpoint.models.current().model
+    assert newcomer.cold_start and {t.source for t in newcomer.titles} == {"cold_start"}
+    assert [t.title_id for t in newcomer.titles] == ranker.popular["US"][:5]
+    assert endpoint.readiness()[0]
+
+
+def test_bitrate_in_process_gives_ordered_quantiles_and_a_level(served):
+    from reelops.serving.bitrate import BitrateEndpoint
+
+    endpoint = BitrateEndpoint(served.settings, poll_seconds=0)
+    answer = endpoint(BitrateRequest.model_validate(SESSION))
+    assert answer.model_version == served.bitrate_version and answer.fallback is None
+    quantiles = list(answer.quantiles.values())
+    assert quantiles == sorted(quantiles) and all(np.isfinite(quantiles))
+    assert 0 <= answer.level <= 5 and answer.bitrate_kbps in (300, 750, 1200, 1850, 2850, 4300)
+    own = endpoint(BitrateRequest.model_validate({**SESSION, "ladder_kbps": [400, 800, 1600]}))
+    assert own.bitrate_kbps in (400, 800, 1600)
+    # A starved buffer and slow chunks never pick a higher level than a full, fast one.
+    slow = [{"level": 0, "throughput_mbps": 0.4, "download_s": 3.0}] * 3
+    fast = [{"level": 4, "throughput_mbps": 20.0, "download_s": 0.6}] * 3
+    low = endpoint(BitrateRequest.model_validate({**SESSION, "session": slow, "buffer_s": 1.0}))
+    high = endpoint(BitrateRequest.model_validate({**SESSION, "session": fast, "buffer_s": 30}))
+    assert low.level < high.level
+    assert endpoint.readiness()[0]
+
+
+BAD_RECOMMEND = [
+    ({"member_id": "7", "k": 0}, "k"),
+    ({"member_id": "7", "k": 101}, "k"),
+    ({"member_id": "7", "k": "ten"}, "k"),
+    ({"k": 5}, "member_id"),
+    ({"member_id": "7", "k": 5, "debug": True}, "debug"),
+    ({"member_id": "7", "context": {"country": "Atlantis"}}, "context"),
+]
+BAD_BITRATE = [
+    ({**SESSION, "session": []}, "session"),
+    ({**SESSION, "buffer_s": -1}, "buffer_s"),
+    ({**SESSION, "buffer_s": "NaN"}, "buffer_s"),
+    ({**SESSION, "device": "toaster"}, "device"),
+    ({**SESSION, "session": [{"level": 0, "download_s": 1.0}]}, "session"),
+    ({**SESSION, "ladder_kbps": [800, 400]}, "ladder_kbps"),
+    ({**SESSION, "session": [{"level": 9, "throughput_mbps": 2, "download_s": 1}]}, "level"),
+]
+
+
+def _assert_bad(client, route: str, body, field: str, headers) -> None:
+    answer = client.post(route, json=body, headers=headers)
+    assert answer.status_code == 400, (body, answer.status_code, answer.text)
+    assert field in answer.text, answer.text
+
+
+def _forget_framework_metrics() -> None:
+    """BentoML registers its request metrics per app; a second app in one process would clash."""
+    from prometheus_client import REGISTRY
+
+    for collector, names in list(REGISTRY._collector_to_names.items()):
+        if any(name.startswith("bentoml_") for name in names):
+            REGISTRY.unregister(collector)
+
+
+def test_asgi_apps_check_keys_input_and_size(served):
+    from serving import service
+
+    good = {"X-API-Key": configured_keys(served.settings)[0]}
+    with TestClient(service.Recommender.to_asgi()) as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 200
+        body = {"member_id": served.known_member, "k": 3}
+        assert client.post("/recommend", json=body).status_code == 401
+        assert (
+            client.post("/recommend", json=body, headers={"X-API-Key": "x" * 20}).status_code == 403
+        )
+        answer = client.post("/recommend", json=body, headers=good)
+        assert answer.status_code == 200 and len(answer.json()["titles"]) == 3
+        for bad, field in BAD_RECOMMEND:
+            _assert_bad(client, "/recommend", bad, field, good)
+        huge = {"member_id": "7", "padding": "x" * served.settings.max_body_bytes}
+        assert client.post("/recommend", json=huge, headers=good).status_code == 413
+        garbage = client.post("/recommend", content=b"{not json", headers=good)
+        assert garbage.status_code == 400
+        info = client.post("/model-info", json={}, headers=good).json()
+        assert info["version"] == served.ranker_versions[0] and info["stage"] == "production"
+    _forget_framework_metrics()
+    with TestClient(service.Bitrate.to_asgi()) as client:
+        answer = client.post("/bitrate", json=SESSION, headers=good)
+        assert answer.status_code == 200 and "level" in answer.json()
+        for bad, field in BAD_BITRATE:
+            _assert_bad(client, "/bitrate", bad, field, good)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _counted(metrics_text: str, endpoint: str, version: str) -> float:
+    total = 0.0
+    for line in metrics_text.splitlines():
+        if line.startswith("reelops_requests_total{") and f'endpoint="{endpoint}"' in line:
+            if f'model_version="{version}"' in line and 'status="200"' in line:
+                total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_real_servers_count_switch_versions_under_load_and_log_every_request(served):
+    from reelops.lake import partitions
+    from reelops.registry import Registry
+    from reelops.serving.local import running_services
+
+    settings = served.settings
+    headers = {"X-API-Key": configured_keys(settings)[0]}
+    ports = {"recommender": _free_port(), "bitrate": _free_port()}
+    first, second = served.ranker_versions
+    lake = settings.lake_dir("world")
+
+    def logged() -> int:
+        return sum(pq.read_table(p).num_rows for _, p in partitions(lake, "serving_logs"))
+
+    sent, before = 0, logged()
+    with running_services(settings, ports):
+        rec = f"http://127.0.0.1:{ports['recommender']}"
+        bit = f"http://127.0.0.1:{ports['bitrate']}"
+        body = {"member_id": served.known_member, "k": 10}
+        for _ in range(7):
+            assert httpx.post(f"{rec}/recommend", json=body, headers=headers).status_code == 200
+        for _ in range(3):
+            assert httpx.post(f"{bit}/bitrate", json=SESSION, headers=headers).status_code == 200
+        sent += 10
+        assert _counted(httpx.get(f"{rec}/metrics").text, "/recommend", first) == 7
+        assert _counted(httpx.get(f"{bit}/metrics").text, "/bitrate", served.bitrate_version) == 3
+
+        statuses, versions, stop = [], [], threading.Event()
+
+        def stream() -> None:
+            with httpx.Client(headers=headers, timeout=30) as client:
+                while not stop.is_set():
+                    answer = client.post(f"{rec}/recommend", json=body)
+                    statuses.append(answer.status_code)
+                    if answer.status_code == 200:
+                        versions.append(answer.json()["model_version"])
+
+        worker = threading.Thread(target=stream)
+        worker.start()
+        while len(statuses) < 5:
+            threading.Event().wait(0.05)
+        Registry(settings).promote("ranker", second, actor="pytest", reason="switch under load")
+        for _ in range(600):
+            if versions and versions[-1] == second:
+                break
+            threading.Event().wait(0.05)
+        threading.Event().wait(0.3)
+        stop.set()
+        worker.join()
+        sent += len(statuses)
+        assert set(statuses) == {200}, "no request failed during the promotion"
+        assert versions[0] == first and versions[-1] == second
+        switch = versions.index(second)
+        assert set(versions[switch:]) == {second}, "once switched, the new version serves"
+    assert logged() - before == sent, "every answered request is in the lake after a graceful stop"
