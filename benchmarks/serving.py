@@ -26,20 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
+from reelops.serving.schemas import EXAMPLE_BITRATE as SESSION
+
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 IN_PROCESS_CALLS = 300
 HTTP_REQUESTS = {1: 200, 8: 400, 32: 640}
-SESSION = {
-    "session": [
-        {"level": 1, "throughput_mbps": 2.1, "download_s": 1.5},
-        {"level": 2, "throughput_mbps": 2.8, "download_s": 1.8},
-        {"level": 2, "throughput_mbps": 3.4, "download_s": 1.4},
-    ],
-    "buffer_s": 9.5,
-    "device": "tv",
-    "country": "US",
-    "connection": "cable",
-}
 
 
 def _log(message: str) -> None:

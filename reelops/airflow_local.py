@@ -9,11 +9,9 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
 from reelops.config import Settings, airflow_environ
 from reelops.orchestration import airflow_bin, ensure_airflow_db
-from reelops.processes import start_group, stop
+from reelops.processes import start_group, stop, wait_for_http
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
@@ -28,15 +26,7 @@ def _start(component: str, env: dict[str, str], port: int, log_dir: Path) -> sub
 def wait_healthy(port: int, timeout_s: float = 180.0) -> None:
     """Block until the api-server answers its health check."""
     url = f"http://127.0.0.1:{port}/api/v2/monitor/health"
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    raise TimeoutError(f"Airflow's api-server did not answer {url} within {timeout_s:.0f} s")
+    wait_for_http(url, timeout_s, "Airflow's api-server")
 
 
 @contextmanager

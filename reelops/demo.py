@@ -113,6 +113,7 @@ def _call_services(settings) -> None:
     from reelops.serving.keys import configured_keys
     from reelops.serving.local import running_services
     from reelops.serving.recommend import example_member
+    from reelops.serving.schemas import EXAMPLE_BITRATE
 
     key = configured_keys(settings)[0]
     member = example_member(settings)
@@ -135,17 +136,7 @@ def _call_services(settings) -> None:
             f"  POST /recommend {json.dumps(cold)} -> cold_start={answer['cold_start']}: "
             + ", ".join(t["title_id"] for t in answer["titles"])
         )
-        session = {
-            "session": [
-                {"level": 1, "throughput_mbps": 2.1, "download_s": 1.5},
-                {"level": 2, "throughput_mbps": 2.8, "download_s": 1.8},
-                {"level": 2, "throughput_mbps": 3.3, "download_s": 1.5},
-            ],
-            "buffer_s": 9.5,
-            "device": "tv",
-            "country": "US",
-            "connection": "cable",
-        }
+        session = EXAMPLE_BITRATE
         answer = httpx.post(f"{bit}/bitrate", json=session, headers=headers, timeout=30).json()
         print(
             f"  POST /bitrate (3 chunks, 9.5 s buffer, US cable) -> level {answer['level']} "

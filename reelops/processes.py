@@ -8,6 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import httpx
+
 
 def start_group(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     """Start ``args`` as the leader of a new process group, output appended to ``log``."""
@@ -35,3 +37,16 @@ def stop(processes: list[subprocess.Popen], grace_s: float = 20.0) -> None:
         except ProcessLookupError:
             pass
         proc.wait()
+
+
+def wait_for_http(url: str, timeout_s: float = 180.0, what: str = "the server") -> None:
+    """Block until ``url`` answers 200, or raise TimeoutError naming ``what``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{what} did not answer {url} within {timeout_s:.0f} s")

@@ -22,23 +22,14 @@ from reelops.serving.keys import KeyRing, configured_keys  # noqa: E402
 from reelops.serving.metrics import Metrics  # noqa: E402
 from reelops.serving.prediction_log import PredictionLog  # noqa: E402
 from reelops.serving.schemas import (  # noqa: E402
+    EXAMPLE_BITRATE,
+    EXAMPLE_RECOMMEND,
     BitrateRequest,
     BitrateResponse,
     RecommendRequest,
     RecommendResponse,
 )
 
-EXAMPLE_RECOMMEND = {"member_id": "m000001", "k": 10, "context": {"country": "US"}}
-EXAMPLE_BITRATE = {
-    "session": [
-        {"level": 1, "throughput_mbps": 2.4, "download_s": 1.3},
-        {"level": 2, "throughput_mbps": 3.1, "download_s": 1.6},
-    ],
-    "buffer_s": 7.5,
-    "device": "tv",
-    "country": "US",
-    "connection": "cable",
-}
 _serving: dict[str, object] = {}  # route -> endpoint, for the metrics' version label
 
 
@@ -65,8 +56,28 @@ def _lake():
     return settings.lake_dir(active_source(settings))
 
 
+class _Served:
+    """What both services share: readiness, model info and a graceful shutdown."""
+
+    endpoint: object
+    log: PredictionLog
+
+    def __is_ready__(self) -> bool:
+        return self.endpoint.readiness()[0]
+
+    @bentoml.api(route="/model-info")
+    def model_info(self) -> dict:
+        ready, why = self.endpoint.readiness()
+        return {**self.endpoint.info(), "ready": ready, "readiness": why}
+
+    @bentoml.on_shutdown
+    def shutdown(self) -> None:
+        self.endpoint.close()
+        self.log.close()  # every queued prediction-log row reaches the lake
+
+
 @bentoml.service(name="reelops_recommender", traffic={"timeout": 10})
-class Recommender:
+class Recommender(_Served):
     """Ranked titles for a member, from the production ranker and online features."""
 
     def __init__(self) -> None:
@@ -77,9 +88,6 @@ class Recommender:
             settings, prediction_log=self.log
         )
 
-    def __is_ready__(self) -> bool:
-        return self.endpoint.readiness()[0]
-
     @bentoml.api(route="/recommend", input_spec=RecommendRequest)
     def recommend(self, **body) -> RecommendResponse:
         try:
@@ -87,19 +95,9 @@ class Recommender:
         except LookupError as error:
             raise ServiceUnavailable(str(error)) from None
 
-    @bentoml.api(route="/model-info")
-    def model_info(self) -> dict:
-        ready, why = self.endpoint.readiness()
-        return {**self.endpoint.info(), "ready": ready, "readiness": why}
-
-    @bentoml.on_shutdown
-    def shutdown(self) -> None:
-        self.endpoint.close()
-        self.log.close()
-
 
 @bentoml.service(name="reelops_bitrate", traffic={"timeout": 10})
-class Bitrate:
+class Bitrate(_Served):
     """Throughput quantiles and the next chunk's level, from the production bitrate model."""
 
     def __init__(self) -> None:
@@ -107,9 +105,6 @@ class Bitrate:
 
         self.log = PredictionLog(_lake())
         self.endpoint = _serving["/bitrate"] = BitrateEndpoint(settings, prediction_log=self.log)
-
-    def __is_ready__(self) -> bool:
-        return self.endpoint.readiness()[0]
 
     @bentoml.api(route="/bitrate", input_spec=BitrateRequest)
     def bitrate(self, **body) -> BitrateResponse:
@@ -120,16 +115,8 @@ class Bitrate:
         except ValueError as error:
             raise InvalidArgument(str(error)) from None
 
-    @bentoml.api(route="/model-info")
-    def model_info(self) -> dict:
-        ready, why = self.endpoint.readiness()
-        return {**self.endpoint.info(), "ready": ready, "readiness": why}
-
-    @bentoml.on_shutdown
-    def shutdown(self) -> None:
-        self.endpoint.close()
-        self.log.close()
-
 
 _guard(Recommender, "/recommend")
 _guard(Bitrate, "/bitrate")
+
+__all__ = ["EXAMPLE_BITRATE", "EXAMPLE_RECOMMEND", "Bitrate", "Recommender"]

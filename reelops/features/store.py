@@ -8,7 +8,6 @@ definition modules read their locations from environment variables set here.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -23,6 +22,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from reelops.config import PROJECT_ROOT, Settings, temporary_environ
 from reelops.features.transforms import GENRE_FLAG_COLUMNS
+from reelops.locks import folder_lock
 
 if TYPE_CHECKING:
     from feast import FeatureStore
@@ -240,14 +240,8 @@ class FeatureRepo:
 @contextlib.contextmanager
 def store_lock(settings: Settings, source: str) -> Iterator[None]:
     """Serialize apply and materialization of one source on this machine."""
-    folder = feast_dir(settings, source)
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with folder_lock(feast_dir(settings, source)):
+        yield
 
 
 def sync_catalogue(settings: Settings, source: str) -> Path:

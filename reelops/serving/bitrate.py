@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from reelops.config import Settings
 from reelops.serving.prediction_log import PredictionLog
-from reelops.serving.production import ProductionModel
+from reelops.serving.production import ServedModel
 from reelops.serving.schemas import BitrateRequest, BitrateResponse
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def cbr_video(ladder_kbps: tuple[float, ...], n_chunks: int, chunk_s: float):
     return Video(tuple(int(round(b)) for b in ladder_kbps), sizes, chunk_s)
 
 
-class BitrateEndpoint:
+class BitrateEndpoint(ServedModel):
     """Answers bitrate requests with the registry's production bitrate model.
 
     Args:
@@ -54,6 +54,8 @@ class BitrateEndpoint:
         prediction_log: Where every answered request is logged (None: not logged).
         poll_seconds: How often to look for a new production version.
     """
+
+    name = MODEL
 
     def __init__(
         self,
@@ -64,10 +66,11 @@ class BitrateEndpoint:
     ):
         from reelops.delivery.predict import BitrateModel
 
-        self.settings = settings
-        self.prediction_log = prediction_log
-        self.models = ProductionModel(
-            settings, MODEL, lambda files, _v: BitrateModel.load(files), poll_seconds=poll_seconds
+        super().__init__(
+            settings,
+            lambda files, _v: BitrateModel.load(files),
+            prediction_log=prediction_log,
+            poll_seconds=poll_seconds,
         )
         self._lookup = None
         self._as_of: datetime | None = None
@@ -87,20 +90,8 @@ class BitrateEndpoint:
             self._lookup = OnlineLookup(repo)
         return self._lookup.network(network_key, serving_time(self.settings, self._as_of))
 
-    def readiness(self) -> tuple[bool, str]:
-        """Whether a production bitrate model is loaded and the online store answers."""
-        loaded = self.models.current()
-        if loaded is None:
-            return False, "no production bitrate model in the registry"
-        try:
-            self._network("unknown:unknown")
-        except Exception as error:
-            return False, f"online store unavailable: {type(error).__name__}"
-        return True, f"bitrate {loaded.version.version}"
-
-    def info(self) -> dict:
-        loaded = self.models.current()
-        return loaded.info() if loaded else {"name": MODEL, "version": None}
+    def _probe(self, loaded) -> None:
+        self._network("unknown:unknown")
 
     def __call__(self, request: BitrateRequest) -> BitrateResponse:
         """Choose the next chunk's level.
@@ -113,9 +104,7 @@ class BitrateEndpoint:
         from reelops.delivery.predict import BitrateRequest as ModelRequest
 
         started = time.perf_counter()
-        loaded = self.models.current()
-        if loaded is None:
-            raise LookupError("no production bitrate model in the registry yet")
+        loaded = self.loaded()
         model = loaded.model
         network_key = f"{request.country or 'unknown'}:{request.connection or 'unknown'}"
         fallback, net = None, {}
@@ -191,6 +180,3 @@ class BitrateEndpoint:
             self._ladders = {k: v for k, v in self._ladders.items() if k[0] == id(model)}
             self._ladders[key] = BitrateModel(model.model, model.mode, video)
         return self._ladders[key]
-
-    def close(self) -> None:
-        self.models.close()

@@ -9,27 +9,11 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
 from reelops.config import PROJECT_ROOT, Settings
-from reelops.processes import start_group, stop
+from reelops.processes import start_group, stop, wait_for_http
 
 SERVICES = {"recommender": "serving.service:Recommender", "bitrate": "serving.service:Bitrate"}
 DEFAULT_PORTS = {"recommender": 3000, "bitrate": 3001}
-
-
-def wait_ready(port: int, timeout_s: float = 180.0, path: str = "/readyz") -> None:
-    """Block until the service at ``port`` answers ``path`` with 200."""
-    url = f"http://127.0.0.1:{port}{path}"
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise TimeoutError(f"{url} did not answer 200 within {timeout_s:.0f} s")
 
 
 @contextmanager
@@ -52,7 +36,7 @@ def running_services(settings: Settings, ports: dict[str, int] | None = None):
             args = [bentoml, "serve", target, "--host", "127.0.0.1", "--port", str(ports[name])]
             processes.append(start_group(args, env, log_dir / f"{name}.log"))
         for name in SERVICES:
-            wait_ready(ports[name])
+            wait_for_http(f"http://127.0.0.1:{ports[name]}/readyz", what=f"the {name} service")
         yield ports
     finally:
         stop(processes)

@@ -10,11 +10,9 @@ Rows carry the pseudonymous member key only, never a raw id or an API key.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import queue
 import threading
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reelops.lake import partition_path, table_dir, write_partition
+from reelops.locks import folder_lock
 
 TABLE = "serving_logs"
 SCHEMA = pa.schema(
@@ -40,24 +39,12 @@ SCHEMA = pa.schema(
 )
 
 
-@contextmanager
-def _locked(lake_dir: Path):
-    folder = table_dir(lake_dir, TABLE)
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def append_rows(lake_dir: Path, rows: list[dict[str, Any]]) -> int:
     """Append rows to their days' partitions (read, extend, replace atomically)."""
     by_day: dict[Any, list[dict[str, Any]]] = {}
     for row in rows:
         by_day.setdefault(row["logged_at"].date(), []).append(row)
-    with _locked(lake_dir):
+    with folder_lock(table_dir(lake_dir, TABLE)):
         for day, day_rows in sorted(by_day.items()):
             new = pa.Table.from_pylist(day_rows, schema=SCHEMA)
             path = partition_path(lake_dir, TABLE, day)

@@ -101,3 +101,57 @@ class ProductionModel(Generic[T]):
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+class ServedModel(Generic[T]):
+    """What both endpoints share: the production model, the log, readiness and info.
+
+    Subclasses set :attr:`name` (the registry name), pass a loader, and implement
+    :meth:`_probe` (a cheap call that fails when the online store does).
+    """
+
+    name: str
+
+    def __init__(
+        self,
+        settings: Settings,
+        loader: Callable[[Path, ModelVersion], T],
+        *,
+        prediction_log=None,
+        poll_seconds: float = 1.0,
+    ):
+        self.settings = settings
+        self.prediction_log = prediction_log
+        self.models = ProductionModel(settings, self.name, loader, poll_seconds=poll_seconds)
+
+    def loaded(self) -> Loaded[T]:
+        """The version this request uses to its end.
+
+        Raises:
+            LookupError: No production version yet (the service answers 503).
+        """
+        loaded = self.models.current()
+        if loaded is None:
+            raise LookupError(f"no production {self.name} model in the registry yet")
+        return loaded
+
+    def _probe(self, loaded: Loaded[T]) -> None:
+        raise NotImplementedError
+
+    def readiness(self) -> tuple[bool, str]:
+        """Whether a production version is loaded and the online store answers."""
+        loaded = self.models.current()
+        if loaded is None:
+            return False, f"no production {self.name} model in the registry"
+        try:
+            self._probe(loaded)
+        except Exception as error:
+            return False, f"online store unavailable: {type(error).__name__}"
+        return True, f"{self.name} {loaded.version.version}"
+
+    def info(self) -> dict[str, Any]:
+        loaded = self.models.current()
+        return loaded.info() if loaded else {"name": self.name, "version": None}
+
+    def close(self) -> None:
+        self.models.close()

@@ -19,7 +19,7 @@ from reelops.config import Settings
 from reelops.privacy import load_key, pseudonym
 from reelops.registry import ModelVersion
 from reelops.serving.prediction_log import PredictionLog
-from reelops.serving.production import ProductionModel
+from reelops.serving.production import ServedModel
 from reelops.serving.schemas import RecommendedTitle, RecommendRequest, RecommendResponse
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def popular_by_country(data) -> dict[str, list[str]]:
     return out
 
 
-class RecommendEndpoint:
+class RecommendEndpoint(ServedModel[ServingRanker]):
     """Answers recommendation requests with the registry's production ranker.
 
     Args:
@@ -65,6 +65,8 @@ class RecommendEndpoint:
         poll_seconds: How often to look for a new production version.
     """
 
+    name = MODEL
+
     def __init__(
         self,
         settings: Settings,
@@ -72,15 +74,13 @@ class RecommendEndpoint:
         prediction_log: PredictionLog | None = None,
         poll_seconds: float = 1.0,
     ):
-        self.settings = settings
-        self._key = load_key(settings)
-        self.prediction_log = prediction_log
-        self.models = ProductionModel(
+        super().__init__(
             settings,
-            MODEL,
             lambda _files, v: ServingRanker.load(settings, v),
+            prediction_log=prediction_log,
             poll_seconds=poll_seconds,
         )
+        self._key = load_key(settings)
         self._lookups: dict[str, object] = {}
 
     def _lookup(self, loaded) -> object:
@@ -89,21 +89,9 @@ class RecommendEndpoint:
             self._lookups = {version: loaded.model.recommender.online_lookup()}
         return self._lookups[version]
 
-    def readiness(self) -> tuple[bool, str]:
-        """Whether a production ranker is loaded and the online store answers."""
-        loaded = self.models.current()
-        if loaded is None:
-            return False, "no production ranker in the registry"
-        try:
-            recommender = loaded.model.recommender
-            self._lookup(loaded).lookup("readiness-probe", [], None, recommender.request_time)
-        except Exception as error:
-            return False, f"online store unavailable: {type(error).__name__}"
-        return True, f"ranker {loaded.version.version}"
-
-    def info(self) -> dict:
-        loaded = self.models.current()
-        return loaded.info() if loaded else {"name": MODEL, "version": None}
+    def _probe(self, loaded) -> None:
+        request_time = loaded.model.recommender.request_time
+        self._lookup(loaded).lookup("readiness-probe", [], None, request_time)
 
     def __call__(self, request: RecommendRequest) -> RecommendResponse:
         """Rank titles for one member.
@@ -112,9 +100,7 @@ class RecommendEndpoint:
             LookupError: No production ranker yet (the service answers 503).
         """
         started = time.perf_counter()
-        loaded = self.models.current()  # this request keeps this version to its end
-        if loaded is None:
-            raise LookupError("no production ranker in the registry yet")
+        loaded = self.loaded()  # this request keeps this version to its end
         model = loaded.model
         member_key = pseudonym(request.member_id, self._key)
         country = request.context.country
@@ -168,9 +154,6 @@ class RecommendEndpoint:
             RecommendedTitle(title_id=str(t), rank=i + 1, score=float(n - i) / n, source=source)
             for i, t in enumerate(ranked[:k])
         ]
-
-    def close(self) -> None:
-        self.models.close()
 
 
 def example_member(settings: Settings) -> str:

@@ -89,3 +89,18 @@ class BitrateResponse(BaseModel):
     level: int
     bitrate_kbps: float
     fallback: str | None = None
+
+
+# Examples shared by the service docs, the demo, the benchmark and the tests.
+EXAMPLE_RECOMMEND = {"member_id": "m000001", "k": 10, "context": {"country": "US"}}
+EXAMPLE_BITRATE = {
+    "session": [
+        {"level": 1, "throughput_mbps": 2.1, "download_s": 1.5},
+        {"level": 2, "throughput_mbps": 2.8, "download_s": 1.8},
+        {"level": 2, "bytes": 950_000, "download_s": 2.4},
+    ],
+    "buffer_s": 9.5,
+    "device": "tv",
+    "country": "US",
+    "connection": "cable",
+}

@@ -7,44 +7,26 @@ One world goes through the real pipeline (lake, dbt, Feast) and one training DAG
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from small_world import small_world
 from typer.testing import CliRunner
 
 from reelops.config import get_settings
 
 pytestmark = pytest.mark.slow
 SPEC = Path(__file__).with_name("ranker_small.yaml")
-START, END = datetime(2026, 1, 1), datetime(2026, 1, 11)
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """A 400-member, 10-day world through land, dbt build and materialization."""
-    from reelops.features.materialize import materialize
-    from reelops.ingest import land_interval
-    from reelops.warehouse import build
-    from reelops.world.generator import WorldConfig
-    from reelops.world.synthetic_source import generate_source
-
-    patch = pytest.MonkeyPatch()
-    patch.setenv("REELOPS_HOME", str(tmp_path_factory.mktemp("ranker_world")))
-    patch.setenv("REELOPS_PROFILE", "local")
-    patch.delenv("REELOPS_PSEUDONYM_KEY", raising=False)
-    get_settings.cache_clear()
-    settings = get_settings()
-    generate_source(settings, WorldConfig.tiny(n_members=400, days=10, sessions_per_day=5))
-    land_interval(settings, "world", START, END)
-    build(settings, "world")
-    materialize(settings, start=START, end=END, source="world")
-    yield settings
-    patch.undo()
-    get_settings.cache_clear()
+    with small_world(tmp_path_factory.mktemp("ranker_world")) as settings:
+        yield settings
 
 
 @pytest.fixture(scope="module")

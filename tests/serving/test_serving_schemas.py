@@ -5,16 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from reelops.serving.schemas import BitrateRequest, RecommendRequest
+from reelops.serving.schemas import EXAMPLE_BITRATE, BitrateRequest, RecommendRequest
 
-GOOD_BITRATE = {
-    "session": [
-        {"level": 1, "throughput_mbps": 2.5, "download_s": 1.3},
-        {"level": 2, "bytes": 400_000, "download_s": 0.8},
-    ],
-    "buffer_s": 6.0,
-    "device": "tv",
-}
+GOOD_BITRATE = EXAMPLE_BITRATE
 
 
 @pytest.mark.parametrize(
@@ -62,4 +55,4 @@ def test_bitrate_request_names_the_bad_field(change, field):
 
 def test_good_requests_parse():
     assert RecommendRequest.model_validate({"member_id": "7"}).k == 10
-    assert len(BitrateRequest.model_validate(GOOD_BITRATE).session) == 2
+    assert len(BitrateRequest.model_validate(GOOD_BITRATE).session) == 3

@@ -18,21 +18,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from reelops.serving.keys import configured_keys
+from reelops.serving.schemas import EXAMPLE_BITRATE as SESSION
 from reelops.serving.schemas import BitrateRequest, RecommendRequest
 
 pytestmark = pytest.mark.slow
 SOURCES = {"cowatch", "genre", "popular", "fresh"}
-SESSION = {
-    "session": [
-        {"level": 1, "throughput_mbps": 2.1, "download_s": 1.5},
-        {"level": 2, "throughput_mbps": 2.8, "download_s": 1.8},
-        {"level": 2, "bytes": 950_000, "download_s": 2.4},
-    ],
-    "buffer_s": 9.5,
-    "device": "tv",
-    "country": "US",
-    "connection": "cable",
-}
 
 
 def _watched(settings, member_id: str) -> set[str]:
