@@ -217,3 +217,38 @@ def test_demo_summary_shows_the_table_and_two_members(world, trained):
     assert "ndcg@10" in text and "most_popular" in text
     assert text.count("favourite genres:") == 2
     assert Path(trained[1] / "report.txt").read_text().splitlines()[0] in text
+
+
+def test_a_ranker_trained_on_shuffled_labels_is_rejected_and_never_promoted(world, trained):
+    """The issue's broken candidate: real training on shuffled labels, then the gates."""
+    import shutil
+
+    from reelops.quality import release
+    from reelops.ranking import train
+    from reelops.ranking.features import LABEL
+    from reelops.registry import Registry
+    from reelops.specs import load_spec
+
+    _, workdir = trained
+    registry = Registry(world)
+    champion = registry.production("ranker")
+    assert champion is not None, "the DAG run above promoted the first ranker"
+    broken = workdir.parent / "shuffled-labels"
+    shutil.rmtree(broken, ignore_errors=True)
+    shutil.copytree(workdir, broken, ignore=shutil.ignore_patterns("model"))
+    rows = pd.read_parquet(broken / "outer_train.parquet")
+    # Shuffled within each request, so groups keep their sizes and sort order.
+    rng = np.random.default_rng(0)
+    rows[LABEL] = rows.groupby("qid")[LABEL].transform(lambda s: rng.permutation(s.to_numpy()))
+    rows.to_parquet(broken / "outer_train.parquet", index=False)
+    spec = load_spec(SPEC)
+    train.train(world, spec, broken, [])
+    train.evaluate(world, spec, broken)
+    version = train.save_candidate(world, spec, broken)["version"]
+
+    gates = release.run_gates(world, "ranker", version, spec=SPEC)
+    assert not gates["passed"] and gates["champion"] == champion.version
+    assert any(f.startswith("quality") for f in gates["failures"]), gates["failures"]
+    release.settle_rejection(world, gates, None)
+    assert registry.get("ranker", version).stage == "rejected"
+    assert registry.production("ranker").version == champion.version
