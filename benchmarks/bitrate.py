@@ -82,14 +82,22 @@ def decision_timings(model: BitrateModel, traces) -> dict[str, dict[str, float]]
     }
 
 
-def experiment(traces_dir: Path, split_seed: int | None = None, log=print) -> dict:
-    """The experiment with the spec's settings (``split_seed`` overrides the spec's), timed."""
+def experiment(
+    traces_dir: Path, split_seed: int | None = None, log=print, seed: int | None = None
+) -> dict:
+    """The experiment with the spec's settings, timed.
+
+    ``split_seed`` and ``seed`` (the training draw: sessions, augmentation, bootstraps)
+    override the spec's.
+    """
     from reelops.delivery.traces import load_trace_dir
 
     spec = load_spec(MODEL)
     training, evaluation = settings_of(spec)
     if split_seed is not None:
         training = training.model_copy(update={"split_seed": split_seed})
+    if seed is not None:
+        training = training.model_copy(update={"seed": seed})
     grid = model_grid(spec.params, spec.search, training)
     started = time.perf_counter()
     result = run_experiment(load_trace_dir(traces_dir), grid, training, evaluation, log=log)
@@ -98,13 +106,19 @@ def experiment(traces_dir: Path, split_seed: int | None = None, log=print) -> di
     return figures
 
 
-def run(work: Path, traces_dir: Path = TRACES_DIR, split_seed: int | None = None) -> list[dict]:
+def run(
+    work: Path,
+    traces_dir: Path = TRACES_DIR,
+    split_seed: int | None = None,
+    seed: int | None = None,
+) -> list[dict]:
     """Run the experiment for `make bench`; write ``work/bitrate.json``; return timing rows.
 
     Args:
         work: Scratch directory for the results file.
         traces_dir: The trace files.
         split_seed: Overrides the spec's split seed.
+        seed: Overrides the spec's training-draw seed.
 
     Returns:
         Rows of ``step``, ``wall_s`` and ``peak_rss_mib`` (latency rows add
@@ -118,7 +132,9 @@ def run(work: Path, traces_dir: Path = TRACES_DIR, split_seed: int | None = None
             f"{traces_dir}: trace directory not found; the bitrate benchmark needs the "
             "shared ABR traces (../shared/data/abr/traces_train)"
         )
-    figures = experiment(Path(traces_dir), split_seed, log=lambda m: print(m, file=sys.stderr))
+    figures = experiment(
+        Path(traces_dir), split_seed, log=lambda m: print(m, file=sys.stderr), seed=seed
+    )
     Path(work).mkdir(parents=True, exist_ok=True)
     (Path(work) / "bitrate.json").write_text(json.dumps(figures, indent=2, default=str) + "\n")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -161,12 +177,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--traces", type=Path, default=TRACES_DIR, help="trace directory")
     parser.add_argument("--split-seed", type=int, default=None, help="override the spec's")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="training draw; overrides the spec's"
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="reelops-bitrate-") as tmp:
-        rows = run(Path(tmp), args.traces, args.split_seed)
+        rows = run(Path(tmp), args.traces, args.split_seed, args.seed)
         figures = json.loads((Path(tmp) / "bitrate.json").read_text())
-    out = args.out or RESULTS / f"bitrate-seed{figures['split_seed']}.json"
+    draw = f"-draw{args.seed}" if args.seed is not None else ""
+    out = args.out or RESULTS / f"bitrate-seed{figures['split_seed']}{draw}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"rows": rows, "result": figures}, indent=2) + "\n")
     print(format_report(figures))

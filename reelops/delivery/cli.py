@@ -63,22 +63,24 @@ def _write(out: Path | None, payload: dict) -> None:
 
 
 @bitrate_app.command("train")
-def bitrate_train(
-    approval: Annotated[
-        str | None, typer.Option(help="Passed on in the run's conf: auto or human.")
-    ] = None,
-) -> None:
-    """Run the reelops_bitrate DAG in-process on the active source (after `pipeline run`)."""
-    from reelops.orchestration import run_dag
-
-    conf = {"approval": approval} if approval else {}
-    result = run_dag(get_settings(), "reelops_bitrate", conf=conf)
-    typer.echo(f"reelops_bitrate: {result.state} {result.task_states}")
-    if not result.ok:
-        _fail(f"DAG run {result.run_id} ended {result.state}; see the task logs above")
+def bitrate_train() -> None:
+    """Run the reelops_bitrate DAG in-process: train, simulate, gates, approval, promotion."""
     from reelops.delivery.train import demo_summary
+    from reelops.orchestration import run_dag
+    from reelops.quality.release import HUMAN_IN_PROCESS, release_summary
+    from reelops.registry import Registry
+    from reelops.specs import load_spec
 
-    typer.echo(demo_summary(get_settings()))
+    if load_spec("bitrate").approval == "human":
+        _fail(HUMAN_IN_PROCESS.format(dag="reelops_bitrate"))
+    settings = get_settings()
+    result = run_dag(settings, "reelops_bitrate")
+    if not result.ok:
+        failed = {t: s for t, s in result.task_states.items() if s not in ("success", "skipped")}
+        _fail(f"DAG run {result.run_id} ended {result.state}; tasks not successful: {failed}")
+    newest = Registry(settings).list("bitrate")[-1].version
+    typer.echo(demo_summary(settings, newest))
+    typer.echo(release_summary(settings, "bitrate", newest))
 
 
 @bitrate_app.command("evaluate")

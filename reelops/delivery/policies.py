@@ -364,16 +364,33 @@ class MPC:
 
     def choose(self, state: PlayerState) -> int:
         """Fetch the first level of the plan with the best predicted QoE_lin."""
-        predicted = np.atleast_1d(np.asarray(self.predictor.predict(state), dtype=np.float64))
+        return self.plan(state, self.predictor.predict(state), type(self.predictor).__name__)
+
+    def plan(
+        self, state: PlayerState, predicted_mbps: float | np.ndarray, source: str = "predicted"
+    ) -> int:
+        """The first level of the best plan under a given prediction; reads no other state.
+
+        Serving calls this with the model's answer for the request, so concurrent
+        requests share nothing mutable.
+
+        Args:
+            state: The player's state before the request.
+            predicted_mbps: A throughput, or equally likely scenarios, Mbit/s.
+            source: Names the prediction's origin in errors.
+
+        Raises:
+            ValueError: The prediction is empty, not finite or not positive.
+        """
+        predicted = np.atleast_1d(np.asarray(predicted_mbps, dtype=np.float64))
         if predicted.ndim != 1 or len(predicted) == 0 or not np.all(np.isfinite(predicted)):
             raise ValueError(
-                f"{type(self.predictor).__name__}.predict returned {predicted!r}; expected "
+                f"{source}.predict returned {predicted!r}; expected "
                 "a finite throughput in Mbit/s or a 1-D array of them"
             )
         if (predicted <= 0).any():
             raise ValueError(
-                f"{type(self.predictor).__name__}.predict returned {predicted!r} Mbit/s; "
-                "expected throughputs > 0"
+                f"{source}.predict returned {predicted!r} Mbit/s; expected throughputs > 0"
             )
         return _best_first_level(state, self.horizon, predicted_mbps=predicted)
 

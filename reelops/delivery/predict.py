@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from reelops.delivery.features import UNKNOWN_CONTEXT, SessionContext, features_from_state
 from reelops.delivery.policies import MPC
 from reelops.delivery.predictor import ThroughputModel
@@ -60,19 +58,6 @@ class Decision:
     bitrate_kbps: int
 
 
-class _Given:
-    """A predictor that returns what it was given: MPC plans with the model's answer."""
-
-    def __init__(self) -> None:
-        self.value: float | np.ndarray = 1.0
-
-    def reset(self) -> None:
-        """Nothing to forget."""
-
-    def predict(self, state: PlayerState) -> float | np.ndarray:
-        return self.value
-
-
 class BitrateModel:
     """A saved bitrate model: the throughput model and the way MPC uses it.
 
@@ -93,8 +78,8 @@ class BitrateModel:
             if mode == "scenarios"
             else model.quantiles.index(next(q for q in model.quantiles if math.isclose(q, mode)))
         )
-        self._given = _Given()
-        self._mpc = MPC(self._given)
+        # Only plan() is used, which reads nothing but its arguments: decide is thread-safe.
+        self._mpc = MPC()
 
     @classmethod
     def load(cls, folder: str | Path) -> BitrateModel:
@@ -159,6 +144,8 @@ class BitrateModel:
         Without any measured chunk (the session's first request) the quantiles are NaN
         and the level is the fixed first level, as every player in the simulator does.
 
+        Safe to call from several threads at once: nothing is stored between calls.
+
         Raises:
             ValueError: The request is inconsistent (see :meth:`state`).
         """
@@ -173,8 +160,7 @@ class BitrateModel:
             )
         quantiles = self.model.predict_one(features_from_state(state, request.context))
         planned = quantiles if self._pick is None else float(quantiles[self._pick])
-        self._given.value = planned
-        level = self._mpc.choose(state)
+        level = self._mpc.plan(state, planned, "ThroughputModel")
         return Decision(
             self.model.quantiles,
             tuple(float(q) for q in quantiles),

@@ -9,6 +9,12 @@ of the networks they were trained on. One multi-quantile booster
 (``reg:quantileerror`` with a list of ``quantile_alpha``) gives every quantile at
 once; a low quantile is a cautious point estimate, all of them together are equally
 likely scenarios for the stochastic MPC.
+
+Which training sessions a model happens to see moves its decisions noticeably, so
+a model is a bagged ensemble (:attr:`ModelParams.bags`): each member is trained on
+a bootstrap of the training traces (whole traces, so a member sees some networks
+twice and others not at all) and the members' outputs (log throughput relative to
+the harmonic mean, per quantile) are averaged before the quantiles are sorted.
 """
 
 from __future__ import annotations
@@ -56,8 +62,10 @@ class ModelParams:
         colsample_bynode: Share of features each split considers.
         reg_lambda: L2 penalty on leaf values.
         quantiles: Quantile levels to predict, increasing, in (0, 1).
-        seed: Seed of the row and feature sampling.
+        seed: Seed of the row and feature sampling, and of the bootstrap draws.
         threads: Threads for training; 0 for all cores.
+        bags: Ensemble members, each trained on a bootstrap of the training traces
+            (1: one model on all rows, no bootstrap).
     """
 
     horizon: int = MPC_HORIZON
@@ -71,6 +79,7 @@ class ModelParams:
     quantiles: tuple[float, ...] = field(default=QUANTILES)
     seed: int = 0
     threads: int = 0
+    bags: int = 1
 
     def __post_init__(self) -> None:
         q = tuple(float(a) for a in self.quantiles)
@@ -81,10 +90,12 @@ class ModelParams:
                 f"need horizon >= 1, rounds >= 1, max_depth >= 1 and eta > 0, got "
                 f"{self.horizon}, {self.rounds}, {self.max_depth}, {self.eta}"
             )
+        if self.bags < 1:
+            raise ValueError(f"bags must be at least 1 ensemble member, got {self.bags}")
         object.__setattr__(self, "quantiles", q)
 
-    def booster_params(self) -> dict[str, object]:
-        """The XGBoost training parameters."""
+    def booster_params(self, member: int = 0) -> dict[str, object]:
+        """The XGBoost training parameters of ensemble member ``member``."""
         return {
             "objective": "reg:quantileerror",
             "quantile_alpha": list(self.quantiles),
@@ -95,7 +106,7 @@ class ModelParams:
             "subsample": self.subsample,
             "colsample_bynode": self.colsample_bynode,
             "lambda": self.reg_lambda,
-            "seed": self.seed,
+            "seed": self.seed + member,
             "nthread": self.threads,
         }
 
@@ -164,8 +175,35 @@ def training_set(frame: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, np.nd
     return frame.loc[keep], target[keep]
 
 
+def bootstrap_weights(groups: np.ndarray, seed: int) -> np.ndarray:
+    """Row weights of one bootstrap draw of whole groups (training traces).
+
+    Drawing as many groups as there are, with replacement, and weighting each row by
+    how often its group was drawn is the same as training on the duplicated rows.
+
+    Args:
+        groups: Each row's group (its training trace).
+        seed: Seed of the draw.
+
+    Returns:
+        One non-negative integer weight per row, as float32.
+    """
+    codes, uniques = pd.factorize(pd.Series(groups), sort=True)
+    rng = np.random.default_rng(seed)
+    drawn = np.bincount(rng.integers(len(uniques), size=len(uniques)), minlength=len(uniques))
+    return drawn[codes].astype(np.float32)
+
+
+def _bootstrap_groups(rows: pd.DataFrame) -> np.ndarray:
+    """What a bootstrap resamples: each row's trace (file) if known, else its session."""
+    for column in ("trace_id", "session_id"):
+        if column in rows.columns:
+            return rows[column].astype(str).to_numpy()
+    return np.arange(len(rows)).astype(str)
+
+
 class _Forest:
-    """The booster's trees as flat arrays, walked with numpy for one row at a time.
+    """The ensemble's trees as flat arrays, walked with numpy for one row at a time.
 
     ``Booster.inplace_predict`` on one row cost about 0.35 ms even for a 10-tree model
     on the development machine (mostly fixed per-call work: argument checks, array
@@ -176,53 +214,71 @@ class _Forest:
     summing the leaves differs, by about 1e-7 relative.
     """
 
-    def __init__(self, booster: xgb.Booster) -> None:
-        model = json.loads(booster.save_raw(raw_format="json"))
-        learner = model["learner"]
-        base = json.loads(learner["learner_model_param"]["base_score"])
-        trees = learner["gradient_booster"]["model"]["trees"]
-        groups = learner["gradient_booster"]["model"]["tree_info"]
+    def __init__(self, boosters: Sequence[xgb.Booster]) -> None:
         feature, threshold, left, right, default_left, roots = [], [], [], [], [], []
+        scale, groups, bases = [], [], []
         offset = depth = 0
-        for tree in trees:
-            if any(tree["split_type"]):
-                raise ValueError("categorical splits are not supported; features are numeric")
-            lefts = np.asarray(tree["left_children"], dtype=np.int64)
-            rights = np.asarray(tree["right_children"], dtype=np.int64)
-            own = np.arange(len(lefts)) + offset
-            leaf = lefts < 0
-            # A leaf points at itself, so every row can take the same number of steps.
-            left.append(np.where(leaf, own, lefts + offset))
-            right.append(np.where(leaf, own, rights + offset))
-            feature.append(np.where(leaf, 0, tree["split_indices"]))
-            threshold.append(tree["split_conditions"])
-            default_left.append(np.asarray(tree["default_left"], dtype=bool))
-            roots.append(offset)
-            offset += len(lefts)
-            levels = [0] * len(lefts)
-            for node, parent in enumerate(tree["parents"][1:], start=1):
-                levels[node] = levels[parent] + 1
-            depth = max(depth, max(levels))
-        self.feature = np.concatenate(feature).astype(np.intp)
+        # Members' outputs are averaged: each leaf counts 1/M, the base scores are averaged.
+        for booster in boosters:
+            model = json.loads(booster.save_raw(raw_format="json"))
+            learner = model["learner"]
+            bases.append(json.loads(learner["learner_model_param"]["base_score"]))
+            trees = learner["gradient_booster"]["model"]["trees"]
+            groups += learner["gradient_booster"]["model"]["tree_info"]
+            for tree in trees:
+                offset, depth = self._add(
+                    tree, offset, depth, feature, threshold, left, right, default_left, roots
+                )
+                scale.append(np.full(len(tree["left_children"]), 1.0 / len(boosters)))
+        self.n_features = int(boosters[0].num_features())
+        feature_of = np.concatenate(feature).astype(np.intp)
+        # A missing value is read as -inf where it should go left, +inf where right, so
+        # one comparison routes it: the walk reads slot f of [x, NaN -> -inf; x, NaN -> +inf].
+        self.slot = feature_of + self.n_features * ~np.concatenate(default_left)
         self.threshold = np.concatenate(threshold).astype(np.float32)
-        self.left = np.concatenate(left).astype(np.intp)
-        self.right = np.concatenate(right).astype(np.intp)
-        self.default_left = np.concatenate(default_left)
+        # child[2 * node + goes_right]: one gather per level instead of two and a select.
+        left_of = np.concatenate(left).astype(np.intp)
+        right_of = np.concatenate(right).astype(np.intp)
+        self.child = np.stack([left_of, right_of], axis=1).ravel()
         # At a leaf, split_conditions holds the leaf's value.
-        self.value = self.threshold.astype(np.float64)
+        self.value = self.threshold.astype(np.float64) * np.concatenate(scale)
         self.roots = np.asarray(roots, dtype=np.intp)
         self.groups = np.asarray(groups, dtype=np.intp)
-        self.base = np.atleast_1d(np.asarray(base, dtype=np.float64))
+        self.base = np.mean([np.atleast_1d(np.asarray(b, dtype=np.float64)) for b in bases], 0)
         self.outputs = len(self.base)
         self.depth = depth
 
+    @staticmethod
+    def _add(tree, offset, depth, feature, threshold, left, right, default_left, roots):
+        """Append one tree's nodes to the flat arrays; return the new offset and depth."""
+        if any(tree["split_type"]):
+            raise ValueError("categorical splits are not supported; features are numeric")
+        lefts = np.asarray(tree["left_children"], dtype=np.int64)
+        rights = np.asarray(tree["right_children"], dtype=np.int64)
+        own = np.arange(len(lefts)) + offset
+        leaf = lefts < 0
+        # A leaf points at itself, so every row can take the same number of steps.
+        left.append(np.where(leaf, own, lefts + offset))
+        right.append(np.where(leaf, own, rights + offset))
+        feature.append(np.where(leaf, 0, tree["split_indices"]))
+        threshold.append(tree["split_conditions"])
+        default_left.append(np.asarray(tree["default_left"], dtype=bool))
+        roots.append(offset)
+        offset += len(lefts)
+        levels = [0] * len(lefts)
+        for node, parent in enumerate(tree["parents"][1:], start=1):
+            levels[node] = levels[parent] + 1
+        depth = max(depth, max(levels))
+        return offset, depth
+
     def predict_one(self, x: np.ndarray) -> np.ndarray:
         """Raw outputs (one per quantile) for one float32 feature vector."""
+        missing = np.isnan(x)
+        both = np.concatenate([np.where(missing, -np.inf, x), np.where(missing, np.inf, x)])
+        both = both.astype(np.float32)
         node = self.roots
         for _ in range(self.depth):
-            v = x[self.feature[node]]
-            go_left = (v < self.threshold[node]) | (np.isnan(v) & self.default_left[node])
-            node = np.where(go_left, self.left[node], self.right[node])
+            node = self.child[2 * node + (both[self.slot[node]] >= self.threshold[node])]
         return self.base + np.bincount(self.groups, self.value[node], self.outputs)
 
 
@@ -232,7 +288,8 @@ class ThroughputModel:
     Build one with :meth:`fit` or :meth:`load`.
 
     Args:
-        booster: The trained multi-quantile booster.
+        booster: The trained multi-quantile booster, or the ensemble's boosters (their
+            outputs are averaged).
         params: The settings it was trained with.
         feature_names: The features it expects, in order.
         metrics: Anything measured at training time, kept in the metadata.
@@ -240,7 +297,7 @@ class ThroughputModel:
 
     def __init__(
         self,
-        booster: xgb.Booster,
+        booster: xgb.Booster | Sequence[xgb.Booster],
         params: ModelParams,
         feature_names: Sequence[str] = FEATURE_NAMES,
         metrics: dict[str, object] | None = None,
@@ -250,11 +307,13 @@ class ThroughputModel:
                 f"model was trained on features {list(feature_names)} but this code builds "
                 f"{list(FEATURE_NAMES)}; retrain the model with the current features"
             )
-        self.booster = booster
+        self.boosters = [booster] if isinstance(booster, xgb.Booster) else list(booster)
+        if not self.boosters:
+            raise ValueError("a ThroughputModel needs at least one booster")
         self.params = params
         self.feature_names = tuple(feature_names)
         self.metrics = dict(metrics or {})
-        self._forest = _Forest(booster)
+        self._forest = _Forest(self.boosters)
 
     @property
     def quantiles(self) -> tuple[float, ...]:
@@ -263,6 +322,9 @@ class ThroughputModel:
     @classmethod
     def fit(cls, frame: pd.DataFrame, params: ModelParams | None = None) -> ThroughputModel:
         """Train on per-chunk rows in the ``fct_delivery_samples`` layout.
+
+        With ``params.bags > 1`` each member trains on its own bootstrap of the rows'
+        traces (``trace_id``, else ``session_id``), seeded ``params.seed + member``.
 
         Args:
             frame: The rows; see :func:`training_set` for which are used.
@@ -275,9 +337,17 @@ class ThroughputModel:
         rows, target_raw = training_set(frame, params.horizon)
         features = features_from_rows(rows).to_numpy(dtype=np.float32)
         target = np.log(target_raw) - features[:, LOG_HM_INDEX]
-        data = xgb.QuantileDMatrix(features, target, feature_names=list(FEATURE_NAMES))
-        booster = xgb.train(params.booster_params(), data, num_boost_round=params.rounds)
-        return cls(booster, params, FEATURE_NAMES, {"training_rows": int(len(rows))})
+        groups = _bootstrap_groups(rows)
+        boosters = []
+        for member in range(params.bags):
+            weight = None if params.bags == 1 else bootstrap_weights(groups, params.seed + member)
+            data = xgb.QuantileDMatrix(
+                features, target, weight=weight, feature_names=list(FEATURE_NAMES)
+            )
+            boosters.append(
+                xgb.train(params.booster_params(member), data, num_boost_round=params.rounds)
+            )
+        return cls(boosters, params, FEATURE_NAMES, {"training_rows": int(len(rows))})
 
     def predict_quantiles(self, features: np.ndarray | pd.DataFrame) -> np.ndarray:
         """Throughput quantiles in Mbit/s for rows of features.
@@ -307,11 +377,24 @@ class ThroughputModel:
             raise ValueError(
                 f"expected features of shape (n, {len(self.feature_names)}), got {x.shape}"
             )
-        raw = np.asarray(self.booster.inplace_predict(x), dtype=np.float64)
-        raw = raw.reshape(len(x), len(self.quantiles))
-        raw = raw + x[:, LOG_HM_INDEX, np.newaxis]
+        raw = self.raw_outputs(x) + x[:, LOG_HM_INDEX, np.newaxis]
         raw.sort(axis=1)
         return np.exp(raw)
+
+    def raw_outputs(self, x: np.ndarray) -> np.ndarray:
+        """The members' mean raw outputs (log of quantile over harmonic mean), unsorted.
+
+        Args:
+            x: Float32 features, shape ``(n, len(FEATURE_NAMES))``.
+
+        Returns:
+            Shape ``(n, len(quantiles))``.
+        """
+        shape = (len(x), len(self.quantiles))
+        outputs = [
+            np.asarray(b.inplace_predict(x), dtype=np.float64).reshape(shape) for b in self.boosters
+        ]
+        return np.mean(outputs, axis=0)
 
     def predict_one(self, features: np.ndarray) -> np.ndarray:
         """Throughput quantiles, Mbit/s, for one feature vector: the decision-time path.
@@ -350,9 +433,11 @@ class ThroughputModel:
         """
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        self.booster.save_model(path / MODEL_FILE)
+        for member, booster in enumerate(self.boosters):
+            booster.save_model(path / _member_file(member))
         metadata = {
             "kind": MODEL_KIND,
+            "members": len(self.boosters),
             "feature_names": list(self.feature_names),
             "quantiles": list(self.quantiles),
             "params": asdict(self.params),
@@ -388,8 +473,20 @@ class ThroughputModel:
             )
         stored = dict(metadata["params"])
         stored["quantiles"] = tuple(stored["quantiles"])
-        booster = xgb.Booster(model_file=path / MODEL_FILE)
-        return cls(booster, ModelParams(**stored), metadata["feature_names"], metadata["metrics"])
+        boosters = []
+        for member in range(int(metadata.get("members", 1))):
+            if not (path / _member_file(member)).is_file():
+                raise FileNotFoundError(
+                    f"{path / _member_file(member)}: not found; the metadata lists "
+                    f"{metadata['members']} ensemble members"
+                )
+            boosters.append(xgb.Booster(model_file=path / _member_file(member)))
+        return cls(boosters, ModelParams(**stored), metadata["feature_names"], metadata["metrics"])
+
+
+def _member_file(member: int) -> str:
+    """File of ensemble member ``member``: the first is ``model.json`` as for a single model."""
+    return MODEL_FILE if member == 0 else MODEL_FILE.replace(".json", f"_{member}.json")
 
 
 class XGBoostPredictor:

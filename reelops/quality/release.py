@@ -18,6 +18,10 @@ from reelops.registry import ModelVersion, Registry, RegistryError
 from reelops.specs import ModelSpec, SpecError, load_spec
 
 AUTO_ACTOR = "reelops-auto"
+HUMAN_IN_PROCESS = (
+    "the spec asks for human approval, which waits for a person in the Airflow UI: "
+    "start `make airflow` and trigger {dag} there (an in-process run has nobody to ask)"
+)
 
 
 class ReleaseError(RuntimeError):

@@ -15,12 +15,6 @@ app = typer.Typer(
 )
 
 
-HUMAN_IN_PROCESS = (
-    "the spec asks for human approval, which waits for a person in the Airflow UI: "
-    "start `make airflow` and trigger {dag} there (an in-process run has nobody to ask)"
-)
-
-
 def _fail(message: str) -> None:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=2)
@@ -30,6 +24,7 @@ def _fail(message: str) -> None:
 def train_command() -> None:
     """Run the reelops_ranker DAG in-process: train, evaluate, gates, approval, promotion."""
     from reelops.orchestration import run_dag
+    from reelops.quality.release import HUMAN_IN_PROCESS
     from reelops.ranking.train import run_dir
     from reelops.specs import load_spec
 

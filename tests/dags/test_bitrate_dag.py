@@ -15,7 +15,7 @@ SMALL_SPEC = """
 name: bitrate
 feature_service: bitrate_v1
 evaluator: reelops.delivery.release:evaluate_release
-params: {rounds: 30, max_depth: 3}
+params: {rounds: 30, max_depth: 3, bags: 2}
 search: {horizon: [1, 5]}
 training:
   randomized_traces: 3
@@ -56,8 +56,10 @@ print(json.dumps({{
     )
     assert done.returncode == 0, done.stderr[-3000:]
     dag = json.loads(done.stdout.strip().splitlines()[-1])
-    assert dag["order"] == ["training_set", "train", "evaluate", "save_candidate"]
-    assert dag["leaves"] == ["save_candidate"]
+    # Training, then the release tail every training DAG ends with (reelops.quality.dag_tail).
+    assert dag["order"][:4] == ["training_set", "train", "evaluate", "save_candidate"]
+    assert set(dag["order"][4:]) == {"gates", "route", "approval", "promote", "reject", "released"}
+    assert dag["leaves"] == ["released"]
     assert dag["retries"] == [1] and dag["catchup"] is False
     assert {"reelops", "training", "bitrate"} <= set(dag["tags"])
     source = (PROJECT_ROOT / "dags" / "reelops_bitrate.py").read_text()
@@ -65,7 +67,7 @@ print(json.dumps({{
 
 
 @pytest.mark.slow
-def test_dag_trains_evaluates_and_saves_a_candidate(settings, tmp_path):
+def test_dag_trains_evaluates_and_releases_a_candidate(settings, tmp_path):
     """Tiny world -> warehouse -> reelops_bitrate through dag.test(); then release evidence."""
     from reelops.delivery.release import evaluate_release
     from reelops.delivery.train import demo_summary
@@ -83,15 +85,16 @@ def test_dag_trains_evaluates_and_saves_a_candidate(settings, tmp_path):
     spec_path = tmp_path / "bitrate.yaml"
     spec_path.write_text(SMALL_SPEC)
 
-    result = run_dag(
-        settings, "reelops_bitrate", conf={"approval": "human", "spec": str(spec_path)}
-    )
+    result = run_dag(settings, "reelops_bitrate", conf={"approval": "auto", "spec": str(spec_path)})
     assert result.ok, result.task_states
-    assert set(result.task_states.values()) == {"success"}
+    assert result.task_states["approval"] == "skipped"  # auto approval asks nobody
 
     registry = Registry(settings)
     [version] = registry.list("bitrate")
-    assert version.stage == "candidate"
+    # The release tail ran: gates recorded, then promoted if they passed, else rejected.
+    assert version.gates["checks"]
+    assert version.stage == ("production" if version.gates["passed"] else "rejected")
+    assert result.task_states["promote" if version.gates["passed"] else "reject"] == "success"
     assert version.metrics["test_traces"] == 4
     assert version.metrics["mae_log_model"] > 0
     assert version.lineage["feature_service"] == "bitrate_v1"
@@ -99,6 +102,9 @@ def test_dag_trains_evaluates_and_saves_a_candidate(settings, tmp_path):
     files = registry.files("bitrate", version.version)
     for name in ("model/model.json", "bitrate.json", "reference_features.parquet", "holdout"):
         assert (files / name).exists(), name
+    # The spec's bagged ensemble is what the marts/Feast path trains and saves.
+    assert (files / "model" / "model_1.json").exists()
+    assert json.loads((files / "model" / "metadata.json").read_text())["members"] == 2
     assert "robust_mpc" in demo_summary(settings, version.version)
 
     spec = load_spec(spec_path)
@@ -129,14 +135,20 @@ def test_dag_trains_evaluates_and_saves_a_candidate(settings, tmp_path):
 
     runner = CliRunner()
     out = tmp_path / "evaluation.json"
-    done = runner.invoke(app, ["bitrate", "evaluate", "--out", str(out)])
+    done = runner.invoke(
+        app, ["bitrate", "evaluate", "--version", version.version, "--out", str(out)]
+    )
     assert done.exit_code == 0, done.output
-    assert f"bitrate {version.version} (newest candidate" in done.output
+    assert f"bitrate {version.version}" in done.output
     figures = json.loads(out.read_text())
     assert figures["test"]["multi_start"]["versus_reference"]["traces"] == 4
     traces = tmp_path / "traces"
     traces.mkdir()
     (traces / "flat.log").write_text("".join(f"{t}\t2.0\n" for t in range(200)))
-    done = runner.invoke(app, ["abr", "simulate", "--traces", str(traces), "--policy", "xgb_mpc"])
+    done = runner.invoke(
+        app,
+        ["abr", "simulate", "--traces", str(traces), "--policy", "xgb_mpc"]
+        + ["--version", version.version],
+    )
     assert done.exit_code == 0, done.output
     assert "xgb_mpc uses bitrate" in done.output and "xgb_mpc" in done.output.splitlines()[-1]

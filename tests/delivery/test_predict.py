@@ -2,6 +2,7 @@
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -94,3 +95,28 @@ def test_one_decision_takes_well_under_a_millisecond(folder):
         spans.append(time.perf_counter() - started)
     # Typically ~0.2 ms; the bound leaves room for a loaded CI machine.
     assert np.percentile(spans, 50) < 2e-3
+
+
+def test_decide_gives_the_same_answers_under_8_concurrent_threads(folder):
+    """Requests answered by one shared model from a thread pool get their own answers."""
+    loaded = BitrateModel.load(folder)
+    rng = np.random.default_rng(4)
+    requests = []
+    for i in range(200):
+        n = int(rng.integers(1, 20))
+        tputs = list(np.exp(rng.uniform(np.log(0.3), np.log(8.0), n)))
+        requests.append(
+            BitrateRequest(
+                n,
+                float(rng.uniform(0.0, 30.0)),
+                list(rng.integers(0, 6, n)),
+                tputs,
+                list(rng.uniform(0.3, 6.0, n)),
+                CONTEXT if i % 2 else SessionContext(),
+            )
+        )
+    sequential = [loaded.decide(r) for r in requests]
+    assert len({d.level for d in sequential}) > 1  # the requests do differ in their answers
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(3):
+            assert list(pool.map(loaded.decide, requests)) == sequential

@@ -12,6 +12,7 @@ from reelops.delivery.predictor import (
     ModelParams,
     ThroughputModel,
     XGBoostPredictor,
+    bootstrap_weights,
     target_mbps,
     training_set,
 )
@@ -202,3 +203,57 @@ def test_fit_needs_rows_with_history(train_rows):
         ThroughputModel.fit(first_chunks, SMALL)
     with pytest.raises(ValueError, match="quantiles"):
         ModelParams(quantiles=(0.5, 0.25))
+
+
+BAGGED = ModelParams(rounds=30, max_depth=3, eta=0.1, min_child_weight=10.0, threads=1, bags=3)
+
+
+@pytest.fixture(scope="module")
+def bagged(train_rows):
+    return ThroughputModel.fit(train_rows, BAGGED)
+
+
+def test_bootstrap_draws_whole_traces_as_often_as_there_are_traces():
+    groups = np.array(["a", "a", "b", "c", "c", "c"])
+    weights = bootstrap_weights(groups, seed=3)
+    for name in "abc":  # every row of a trace carries the same count
+        assert len(set(weights[groups == name])) == 1
+    per_trace = {name: weights[groups == name][0] for name in "abc"}
+    assert sum(per_trace.values()) == 3 and min(per_trace.values()) >= 0
+    assert np.array_equal(weights, bootstrap_weights(groups, seed=3))
+
+
+def test_ensemble_quantiles_are_the_mean_of_its_members(bagged, held_out_rows):
+    """Each quantile's log ratio to the harmonic mean is the members' mean, then sorted."""
+    assert len(bagged.boosters) == 3
+    x = features_from_rows(held_out_rows).to_numpy(dtype=np.float32)
+    members = [
+        ThroughputModel(b, BAGGED).raw_outputs(x) + x[:, [LOG_HM_INDEX]] for b in bagged.boosters
+    ]
+    expected = np.exp(np.sort(np.mean(members, axis=0), axis=1))
+    np.testing.assert_allclose(bagged.predict_quantiles(x), expected, rtol=1e-6)
+    # Members saw different traces, so they disagree: the bags are not copies.
+    assert not np.allclose(members[0], members[1])
+    for row in x[::50]:  # the decision-time tree walk averages the same way
+        np.testing.assert_allclose(
+            bagged.predict_one(row), bagged.predict_quantiles(row)[0], rtol=1e-5
+        )
+
+
+def test_ensemble_save_load_round_trip(bagged, held_out_rows, tmp_path):
+    bagged.save(tmp_path / "m")
+    assert sorted(p.name for p in (tmp_path / "m").glob("model*.json")) == [
+        "model.json",
+        "model_1.json",
+        "model_2.json",
+    ]
+    loaded = ThroughputModel.load(tmp_path / "m")
+    assert loaded.params.bags == 3
+    np.testing.assert_array_equal(
+        loaded.predict_rows(held_out_rows), bagged.predict_rows(held_out_rows)
+    )
+    (tmp_path / "m" / "model_2.json").unlink()
+    with pytest.raises(FileNotFoundError, match="model_2.json"):
+        ThroughputModel.load(tmp_path / "m")
+    with pytest.raises(ValueError, match="bags"):
+        ModelParams(bags=0)
