@@ -7,8 +7,10 @@ temporary DAGs folder.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -67,27 +69,38 @@ def conf(version: str, spec: Path, approval: str) -> dict:
 
 
 @pytest.mark.slow
-def test_auto_approval_promotes_and_failing_gates_reject_in_process(
-    settings, toy_dags, tmp_path, monkeypatch
-):
-    from reelops.config import apply_airflow_environ
+def test_auto_approval_promotes_and_failing_gates_reject_in_process(settings, toy_dags, tmp_path):
     from reelops.orchestration import ensure_airflow_db
 
     spec = toy_model.write_spec(tmp_path)
     good = toy_model.save(settings, 2.0)
     broken = toy_model.save(settings, -0.05, seed=1)
-    apply_airflow_environ(settings)
-    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(toy_dags))
     ensure_airflow_db(settings)
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(toy_dags))
-    assert not bag.import_errors, bag.import_errors
-    dag = bag.dags["toy_release"]
-
-    run = dag.test(logical_date=None, run_conf=conf(good, spec, "auto"))
-    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
-    assert states == {
+    runs = [conf(good, spec, "auto"), conf(broken, spec, "human"), conf("nope", spec, "auto")]
+    # dag.test() in a fresh interpreter: an Airflow imported earlier in this process
+    # keeps the project's DAG folder, and dag.test() serializes through that folder.
+    driver = f"""
+import json
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder={str(toy_dags)!r})
+assert not bag.import_errors, bag.import_errors
+dag = bag.dags["toy_release"]
+for run_conf in json.loads({json.dumps(json.dumps(runs))}):
+    run = dag.test(logical_date=None, run_conf=run_conf)
+    states = {{ti.task_id: str(ti.state) for ti in run.get_task_instances()}}
+    print("STATES " + json.dumps({{"run": str(run.state), **states}}), flush=True)
+"""
+    env = {**os.environ, **airflow_local.airflow_environ(settings)}
+    done = subprocess.run(
+        [sys.executable, "-c", driver], env=env, capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = [
+        json.loads(line[7:]) for line in done.stdout.splitlines() if line.startswith("STATES ")
+    ]
+    auto, failing, unknown = found
+    assert auto == {
+        "run": "success",
         "save_candidate": "success",
         "gates": "success",
         "route": "success",
@@ -98,21 +111,15 @@ def test_auto_approval_promotes_and_failing_gates_reject_in_process(
     }
     registry = Registry(settings)
     assert registry.production("toy").version == good
-
-    run = dag.test(logical_date=None, run_conf=conf(broken, spec, "human"))
-    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
     # Failing gates never reach the approval step, even with human approval.
-    assert states["approval"] == "skipped" and states["promote"] == "skipped"
-    assert states["reject"] == "success" and states["released"] == "success"
+    assert failing["approval"] == "skipped" and failing["promote"] == "skipped"
+    assert failing["reject"] == "success" and failing["released"] == "success"
     assert registry.get("toy", broken).stage == "rejected"
     assert registry.production("toy").version == good
     assert registry.audit_log("toy")[-1].reason.startswith("failed gates: quality: score vs")
-
     # A failure above the tail (here: an unknown version) fails the run, never "success".
-    run = dag.test(logical_date=None, run_conf=conf("nope", spec, "auto"))
-    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
-    assert str(run.state) == "failed"
-    assert states["gates"] == "failed" and states["released"] == "upstream_failed"
+    assert unknown["run"] == "failed"
+    assert unknown["gates"] == "failed" and unknown["released"] == "upstream_failed"
 
 
 def _free_port() -> int:
