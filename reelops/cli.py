@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from reelops.config import get_settings
+from reelops.console import fail as _fail
 from reelops.delivery.cli import abr_app, bitrate_app
 from reelops.ranking.cli import app as ranker_app
 
@@ -36,11 +37,6 @@ app.add_typer(models_app, name="models")
 app.add_typer(ranker_app, name="ranker")
 app.add_typer(bitrate_app, name="bitrate")
 app.add_typer(abr_app, name="abr")
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code=2)
 
 
 def _print_source(info) -> None:

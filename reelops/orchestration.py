@@ -27,6 +27,11 @@ class DagRunResult:
     def ok(self) -> bool:
         return self.state == "success"
 
+    @property
+    def unsuccessful(self) -> dict[str, str]:
+        """Tasks that neither succeeded nor were skipped, with their state."""
+        return {t: s for t, s in self.task_states.items() if s not in ("success", "skipped")}
+
 
 def airflow_bin() -> Path:
     return Path(sys.executable).with_name("airflow")

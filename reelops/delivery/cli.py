@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from reelops.config import get_settings
+from reelops.console import fail as _fail
 
 bitrate_app = typer.Typer(
     help="The delivery-bitrate predictor: train, evaluate.", no_args_is_help=True
@@ -17,11 +18,6 @@ abr_app = typer.Typer(
     help="Adaptive-bitrate simulation over throughput traces.", no_args_is_help=True
 )
 PREDICTOR_POLICY = "xgb_mpc"
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code=2)
 
 
 def _load_traces(folder: Path):
@@ -76,8 +72,10 @@ def bitrate_train() -> None:
     settings = get_settings()
     result = run_dag(settings, "reelops_bitrate")
     if not result.ok:
-        failed = {t: s for t, s in result.task_states.items() if s not in ("success", "skipped")}
-        _fail(f"DAG run {result.run_id} ended {result.state}; tasks not successful: {failed}")
+        _fail(
+            f"DAG run {result.run_id} ended {result.state}; "
+            f"tasks not successful: {result.unsuccessful}"
+        )
     newest = Registry(settings).list("bitrate")[-1].version
     typer.echo(demo_summary(settings, newest))
     typer.echo(release_summary(settings, "bitrate", newest))

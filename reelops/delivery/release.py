@@ -19,7 +19,7 @@ from reelops.delivery.train import (
     settings_of,
 )
 from reelops.delivery.video import reference_video
-from reelops.quality.evidence import CANDIDATE, CHAMPION, ReleaseEvidence
+from reelops.quality.evidence import CANDIDATE, ReleaseEvidence, version_folders
 from reelops.specs import ModelSpec
 
 PER_UNIT_COLUMNS = ("qoe_lin", "qoe_log", "qoe_hd", "rebuffer_s", "play_s", "bitrate", "switches")
@@ -55,13 +55,8 @@ def evaluate_release(
         over its sessions of ``qoe_lin``, ``rebuffer_s``, ``play_s`` (video seconds
         played), ``bitrate`` (Mbit/s) and the segments ``country`` and ``connection``.
     """
-    from reelops.registry import Registry
-
     training, evaluation = settings_of(spec)
-    registry = Registry(settings)
-    files = {CANDIDATE: registry.files(MODEL, candidate_version)}
-    if champion_version:
-        files[CHAMPION] = registry.files(MODEL, champion_version)
+    files = version_folders(settings, MODEL, candidate_version, champion_version)
     models = {label: BitrateModel.load(folder) for label, folder in files.items()}
     holdout = Holdout.load(files[CANDIDATE] / HOLDOUT_DIR)
     policies = {

@@ -9,6 +9,7 @@ know nothing of rankers or players.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -65,3 +66,16 @@ class ReleaseEvidence:
         for column in ("label", "unit", self.metric):
             if column not in self.per_unit.columns:
                 raise ValueError(f"evidence for {self.model}: per_unit lacks column {column!r}")
+
+
+def version_folders(
+    settings, model: str, candidate_version: str, champion_version: str | None
+) -> dict[str, Path]:
+    """The files folder of the candidate (and the champion, if any), by evidence label."""
+    from reelops.registry import Registry
+
+    registry = Registry(settings)
+    folders = {CANDIDATE: registry.files(model, candidate_version)}
+    if champion_version:
+        folders[CHAMPION] = registry.files(model, champion_version)
+    return folders

@@ -9,15 +9,11 @@ from typing import Annotated
 import typer
 
 from reelops.config import get_settings
+from reelops.console import fail as _fail
 
 app = typer.Typer(
     help="The recommendation ranker: train, evaluate, recommend.", no_args_is_help=True
 )
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code=2)
 
 
 @app.command("train")
@@ -34,8 +30,10 @@ def train_command() -> None:
     result = run_dag(settings, "reelops_ranker")
     workdir = run_dir(settings, result.run_id)
     if not result.ok:
-        failed = {t: s for t, s in result.task_states.items() if s not in ("success", "skipped")}
-        _fail(f"DAG run {result.run_id} ended {result.state}; tasks not successful: {failed}")
+        _fail(
+            f"DAG run {result.run_id} ended {result.state}; "
+            f"tasks not successful: {result.unsuccessful}"
+        )
     from reelops.quality.release import release_summary
 
     typer.echo((workdir / "report.txt").read_text())

@@ -175,14 +175,10 @@ def evaluate_release(
         ``champion`` and the baselines (``most_popular``, ``popular_recent``,
         ``popular_country``, ``item_knn``, ``ease``) on one temporal hold-out.
     """
-    from reelops.quality.evidence import CANDIDATE, CHAMPION, ReleaseEvidence
-    from reelops.registry import Registry
+    from reelops.quality.evidence import CANDIDATE, ReleaseEvidence, version_folders
 
     _, ev = configs(spec)
-    registry = Registry(settings)
-    folders = {CANDIDATE: registry.files(MODEL_NAME, candidate_version)}
-    if champion_version:
-        folders[CHAMPION] = registry.files(MODEL_NAME, champion_version)
+    folders = version_folders(settings, MODEL_NAME, candidate_version, champion_version)
     models = {label: RankerModel.load(folder) for label, folder in folders.items()}
     source = models[CANDIDATE].meta.get("source")
     outcome = evaluate_models(settings, spec, models, source)
