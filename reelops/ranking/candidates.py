@@ -129,6 +129,31 @@ def _top(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return rows[keep], cols[keep], values[keep]
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """Candidates as arrays: what :meth:`CandidateGenerator.select` returns.
+
+    One entry per candidate, members' candidates contiguous in the order of the keys
+    asked for. :meth:`CandidateGenerator.generate` turns it into a frame; serving ranks
+    from the arrays directly.
+
+    Attributes:
+        rows: Position of the candidate's member among the keys asked for.
+        cols: The title's column (index into ``title_ids``).
+        source: Index in :data:`SOURCES` of the source where the title ranks best.
+        score: The title's score in that source.
+        ranks: ``(n, len(SOURCES))``: its rank in each source (1 = best, 0 = not proposed).
+        source_scores: Each source's scores of every title, ``(members, titles)``.
+    """
+
+    rows: np.ndarray
+    cols: np.ndarray
+    source: np.ndarray
+    score: np.ndarray
+    ranks: np.ndarray
+    source_scores: dict[str, np.ndarray]
+
+
 class CandidateGenerator:
     """Candidate sources fitted on interactions up to one request time.
 
@@ -247,10 +272,15 @@ class CandidateGenerator:
         return pd.concat(frames, ignore_index=True)
 
     def _generate_chunk(self, keys: np.ndarray) -> pd.DataFrame:
+        return self._frame(keys, self.select(keys))
+
+    def select(self, keys: np.ndarray) -> Candidates:
+        """The candidates of ``keys`` (member keys) as arrays; see :meth:`generate`."""
         cfg = self.config
         n_titles = len(self.title_ids)
         parts = []
-        for source, values in self._source_scores(keys).items():
+        scores = self._source_scores(keys)
+        for source, values in scores.items():
             # Deeper than the quota: titles past it fill the room overlaps leave.
             rows, cols, score = _top(values, max(cfg.total, int(cfg.quotas[source])))
             rank = np.arange(len(rows)) - np.searchsorted(rows, rows) + 1
@@ -283,20 +313,22 @@ class CandidateGenerator:
         member = rows[best]
         within = np.arange(len(best)) - np.searchsorted(member, member) < cfg.total
         best, ranks = best[within], ranks[within]
-        return self._frame(keys[rows[best]], cols[best], source[best], score[best], ranks)
+        return Candidates(rows[best], cols[best], source[best], score[best], ranks, scores)
 
-    def _frame(self, keys, cols, source, score, ranks) -> pd.DataFrame:
+    def _frame(self, keys: np.ndarray, found: Candidates) -> pd.DataFrame:
         frame = pd.DataFrame(
             {
-                "member_key": keys,
-                "title_id": self.title_ids[np.asarray(cols, dtype=np.int64)],
-                "source": pd.Categorical.from_codes(np.asarray(source, dtype=np.int64), SOURCES),
-                "source_score": np.asarray(score, dtype=np.float64),
-                "n_sources": (ranks > 0).sum(axis=1).astype(np.int32),
+                "member_key": keys[found.rows],
+                "title_id": self.title_ids[np.asarray(found.cols, dtype=np.int64)],
+                "source": pd.Categorical.from_codes(
+                    np.asarray(found.source, dtype=np.int64), SOURCES
+                ),
+                "source_score": np.asarray(found.score, dtype=np.float64),
+                "n_sources": (found.ranks > 0).sum(axis=1).astype(np.int32),
             }
         )
         for i, name in enumerate(SOURCES):
-            frame[f"rank_{name}"] = ranks[:, i]
+            frame[f"rank_{name}"] = found.ranks[:, i]
         return frame
 
 

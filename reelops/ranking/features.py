@@ -9,13 +9,13 @@ offline, the online store when serving.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from reelops.ranking.candidates import SOURCES, CandidateConfig, CandidateGenerator
+from reelops.ranking.candidates import SOURCES, CandidateConfig, CandidateGenerator, Candidates
 
 REQUEST_TIME = "request_time"
 QUERY_ID = "qid"
@@ -57,29 +57,58 @@ def cross_features(generator: CandidateGenerator, candidates: pd.DataFrame) -> p
         A copy of ``candidates`` with the cross columns.
     """
     out = candidates.reset_index(drop=True)
-    cols = pd.Index(generator.title_ids).get_indexer(out["title_id"])
-    keys = out["member_key"].to_numpy(dtype=object)
-    unique, member_pos = np.unique(keys, return_inverse=True)
-    rows = generator.data.rows(unique)
-    affinity = np.zeros((len(unique), generator.affinity.shape[1]))
+    keys, member_pos = np.unique(out["member_key"].to_numpy(dtype=object), return_inverse=True)
+    found = Candidates(
+        rows=member_pos,
+        cols=pd.Index(generator.title_ids).get_indexer(out["title_id"]),
+        source=out["source"].cat.codes.to_numpy(dtype=np.int32),
+        score=out["source_score"].to_numpy(dtype=np.float64),
+        ranks=np.column_stack([out[f"rank_{s}"].to_numpy(dtype=np.int32) for s in SOURCES]),
+        source_scores={},
+    )
+    columns = cross_columns(generator, keys, found)
+    cross = pd.DataFrame({name: columns[name] for name in CROSS_COLUMNS}, index=out.index)
+    # One concat, not one insert per column: this runs per request when serving.
+    return pd.concat([out.drop(columns=list(CROSS_COLUMNS), errors="ignore"), cross], axis=1)
+
+
+def cross_columns(
+    generator: CandidateGenerator, keys: np.ndarray, found: Candidates
+) -> dict[str, np.ndarray]:
+    """The cross features (see :func:`cross_features`) of candidates given as arrays.
+
+    Args:
+        generator: Candidate sources fitted on the history before the request time.
+        keys: The members, ``found.rows`` indexing them.
+        found: The candidates; their ``source_scores`` are reused when they cover
+            ``keys`` (serving), else computed a chunk of members at a time.
+
+    Returns:
+        :data:`CROSS_COLUMNS` -> one value per candidate.
+    """
+    member_pos, cols = found.rows, found.cols
+    rows = generator.data.rows(keys)
+    affinity = np.zeros((len(keys), generator.affinity.shape[1]))
     affinity[rows >= 0] = generator.affinity[rows[rows >= 0]]
     columns = {
         "x_affinity": np.einsum("ij,ij->i", affinity[member_pos], generator.title_genres[cols]),
         "x_days_since_release": generator.release_days[cols],
         "x_log_popularity": generator.log_popularity[cols],
         "x_popular_recent": generator.recent_popularity[cols],
-        "x_source": out["source"].cat.codes.to_numpy(dtype=np.int32),
-        "x_source_score": out["source_score"].to_numpy(dtype=np.float64),
-        "x_n_sources": out["n_sources"].to_numpy(dtype=np.int32),
+        "x_source": np.asarray(found.source, dtype=np.int32),
+        "x_source_score": np.asarray(found.score, dtype=np.float64),
+        "x_n_sources": (found.ranks > 0).sum(axis=1).astype(np.int32),
     }
-    for source in SOURCES:
-        columns[f"x_rank_{source}"] = out[f"rank_{source}"].to_numpy(dtype=np.int32)
-    scored = {f"x_score_{name}": np.full(len(out), np.nan) for name in (*SOURCES, "ease", "knn")}
+    for i, source in enumerate(SOURCES):
+        columns[f"x_rank_{source}"] = found.ranks[:, i].astype(np.int32)
+    scored = {f"x_score_{name}": np.full(len(cols), np.nan) for name in (*SOURCES, "ease", "knn")}
     chunk = generator.config.chunk_size
-    for lo in range(0, len(unique), chunk):
+    reuse = bool(found.source_scores) and len(keys) <= chunk
+    for lo in range(0, len(keys), chunk):
         in_chunk = np.flatnonzero((member_pos >= lo) & (member_pos < lo + chunk))
-        scores = generator._source_scores(unique[lo : lo + chunk])
-        history = generator.data.history(unique[lo : lo + chunk])
+        members = keys[lo : lo + chunk]
+        scores = dict(found.source_scores) if reuse else generator._source_scores(members)
+        history = generator.data.history(members)
         scores["ease"] = generator.ease.score_history(history)
         scores["knn"] = generator.knn.score_history(history)
         at = (member_pos[in_chunk] - lo, cols[in_chunk])
@@ -87,9 +116,7 @@ def cross_features(generator: CandidateGenerator, candidates: pd.DataFrame) -> p
             picked = values[at]
             scored[f"x_score_{name}"][in_chunk] = np.where(np.isfinite(picked), picked, np.nan)
     columns.update(scored)
-    cross = pd.DataFrame({name: columns[name] for name in CROSS_COLUMNS}, index=out.index)
-    # One concat, not one insert per column: this runs per request when serving.
-    return pd.concat([out.drop(columns=list(CROSS_COLUMNS), errors="ignore"), cross], axis=1)
+    return columns
 
 
 def fit_generator(
@@ -257,24 +284,29 @@ class FeatureSet:
         return frame[self.columns].to_numpy(dtype=np.float32, na_value=np.nan)
 
     def serving_matrix(
-        self, candidates: pd.DataFrame, titles: pd.DataFrame, member: dict[str, object]
+        self,
+        candidates: Mapping[str, np.ndarray],
+        titles: pd.DataFrame,
+        member: dict[str, object],
     ) -> np.ndarray:
         """The matrix of one request from its parts, without building a joined frame.
 
         Args:
-            candidates: One member's candidates with the cross features.
+            candidates: One member's candidates' cross features (:func:`cross_columns`,
+                or a frame with those columns).
             titles: Per-title online features, aligned with ``candidates``.
             member: The member's online features (one value each, None when missing).
         """
-        out = np.empty((len(candidates), len(self.columns)), dtype=np.float32)
+        n = len(titles)
+        out = np.empty((n, len(self.columns)), dtype=np.float32)
         for j, name in enumerate(self.columns):
-            if name in titles.columns:
+            if name in titles:
                 out[:, j] = titles[name].to_numpy(dtype=np.float32, na_value=np.nan)
             elif name in member:
                 value = member[name]
                 out[:, j] = np.nan if value is None else float(value)
-            elif name in candidates.columns:
-                out[:, j] = candidates[name].to_numpy(dtype=np.float32, na_value=np.nan)
+            elif name in candidates:
+                out[:, j] = np.asarray(candidates[name], dtype=np.float32)
             else:
                 raise ValueError(f"no online value for feature {name!r}")
         return out
@@ -294,6 +326,7 @@ __all__ = [
     "add_store_features",
     "assign_query_ids",
     "candidate_rows",
+    "cross_columns",
     "cross_features",
     "fit_generator",
     "graded_labels",

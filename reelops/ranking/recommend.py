@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 
 from reelops.config import Settings
-from reelops.ranking.candidates import CandidateConfig, CandidateGenerator
+from reelops.ranking.candidates import SOURCES, CandidateConfig, CandidateGenerator
 from reelops.ranking.data import RankingData, load_ranking_data
 from reelops.ranking.features import (
     REQUEST_TIME,
     add_store_features,
     candidate_rows,
-    cross_features,
+    cross_columns,
     fit_generator,
 )
 from reelops.ranking.ranker import RankerError, RankerModel
@@ -178,19 +178,23 @@ class Recommender:
         k = check_k(k)
         at = request_time or self.request_time.to_pydatetime()
         t0 = time.perf_counter()
-        candidates = cross_features(self.generator, self.generator.generate([member_key]))
+        # Arrays, not frames: the same candidates and cross features as the batch path.
+        keys = np.asarray([member_key], dtype=object)
+        found = self.generator.select(keys)
+        cross = cross_columns(self.generator, keys, found)
+        title_ids = self.generator.title_ids[found.cols]
         t1 = time.perf_counter()
-        online = lookup.lookup(member_key, candidates["title_id"].tolist(), None, at)
-        matrix = self.model.features.serving_matrix(candidates, online.titles, online.member.values)
+        online = lookup.lookup(member_key, title_ids.tolist(), None, at)
+        matrix = self.model.features.serving_matrix(cross, online.titles, online.member.values)
         t2 = time.perf_counter()
         scores = self.model.score_matrix(matrix)
         best = np.argsort(-scores, kind="stable")[:k]
         top = pd.DataFrame(
             {
-                "title_id": candidates["title_id"].to_numpy()[best],
+                "title_id": title_ids[best],
                 "rank": np.arange(1, len(best) + 1),
                 "score": scores[best],
-                "source": candidates["source"].to_numpy()[best],
+                "source": np.asarray(SOURCES, dtype=object)[found.source[best]],
             }
         )
         t3 = time.perf_counter()
