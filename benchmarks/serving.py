@@ -9,7 +9,13 @@ the CLI, as `make demo` does, unless ``--home`` points at a home that has them):
   and 32 (threads with keep-alive clients): p50/p99 latency, requests per second and
   errors. HTTP p50 / in-process p50 is the framework's overhead as a ratio.
 
-Run ``python -m benchmarks.serving [--home DIR]``; the online store is SQLite (local).
+Both profiles are measured: ``local`` (SQLite online store) and ``production``
+(PostgreSQL warehouse and registry, Redis online store), each on its own home. The
+production run uses a database of its own (``reelops_bench``, created if missing) and
+Redis database 2, so it clashes with no test; it is skipped, saying why, when either
+service does not answer.
+
+Run ``python -m benchmarks.serving [--home DIR] [--profile local|production]``.
 """
 
 from __future__ import annotations
@@ -37,12 +43,48 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+BENCH_DATABASE = "reelops_bench"
+BENCH_REDIS = "redis://127.0.0.1:6379/2"
+STORES = {"local": "SQLite", "production": "Redis"}
+
+
 def _reelops(home: Path, *args: str) -> None:
-    env = {**os.environ, "REELOPS_HOME": str(home), "REELOPS_PROFILE": "local"}
+    env = {**os.environ, "REELOPS_HOME": str(home)}
     _log(f"reelops {' '.join(args)}")
     subprocess.run(
         [sys.executable, "-m", "reelops.cli", *args], env=env, check=True, stdout=subprocess.DEVNULL
     )
+
+
+def production_environ() -> str | None:
+    """Point this process (and what it starts) at the benchmark's own PostgreSQL database
+    and Redis database; returns why production cannot be measured, or None."""
+    import secrets
+
+    import psycopg2
+    import redis
+
+    os.environ.setdefault("REELOPS_PG_DATABASE", BENCH_DATABASE)
+    os.environ.setdefault("REELOPS_REDIS_URL", BENCH_REDIS)
+    os.environ.setdefault("REELOPS_API_KEYS", secrets.token_urlsafe(24))
+    from reelops.config import Settings
+
+    settings = Settings(profile="production")
+    admin = settings.pg_dsn().rsplit("/", 1)[0] + "/postgres"
+    try:
+        conn = psycopg2.connect(admin, connect_timeout=3)
+        conn.autocommit = True  # CREATE DATABASE cannot run in a transaction
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (settings.pg_database,))
+                if cur.fetchone() is None:
+                    cur.execute(f'CREATE DATABASE "{settings.pg_database}"')
+        finally:
+            conn.close()
+        redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3).ping()
+    except (psycopg2.Error, redis.RedisError) as error:
+        return f"production backends unreachable: {error}"
+    return None
 
 
 def prepare(home: Path) -> None:
@@ -191,30 +233,45 @@ def bench_http(settings, members: list[str]) -> list[dict]:
     return rows
 
 
-def run(work: Path, home: Path | None = None) -> list[dict]:
-    """Prepare (or reuse) a served world and measure; one row per endpoint, mode, load."""
+def run(
+    work: Path, home: Path | None = None, profiles: tuple[str, ...] = ("local", "production")
+) -> list[dict]:
+    """Prepare (or reuse) a served world per profile and measure; one row per profile,
+    endpoint, mode and load (``home`` is reused for the first profile only)."""
+    rows = []
+    for i, profile in enumerate(profiles):
+        os.environ["REELOPS_PROFILE"] = profile  # the CLI runs and the services read it
+        if profile == "production" and (why := production_environ()):
+            _log(f"production profile skipped: {why}")
+            continue
+        rows += _run_profile((home if i == 0 else None) or work / f"serving-{profile}", profile)
+    return rows
+
+
+def _run_profile(home: Path, profile: str) -> list[dict]:
     from reelops.config import Settings
 
-    home = home or work / "serving-home"
     prepare(home)
-    os.environ["REELOPS_HOME"] = str(home)  # the services read it
-    settings = Settings(home=home)
+    os.environ["REELOPS_HOME"] = str(home)
+    settings = Settings(home=home, profile=profile)
     members = _members(settings, IN_PROCESS_CALLS)
     rows = bench_in_process(settings, members) + bench_http(settings, members)
     base = {r["endpoint"]: r["p50_ms"] for r in rows if r["mode"] == "in process"}
     for row in rows:
         row["p50_vs_in_process"] = round(row["p50_ms"] / base[row["endpoint"]], 2)
+        row["online_store"] = STORES[profile]
     return rows
 
 
 def print_table(rows: list[dict]) -> None:
     print(
-        f"{'endpoint':<11} {'mode':<11} {'conc':>4} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'store':<7} {'endpoint':<11} {'mode':<11} {'conc':>4} {'p50 ms':>8} {'p99 ms':>8} "
         f"{'req/s':>7} {'errors':>6} {'p50/in-proc':>11}"
     )
     for r in rows:
         print(
-            f"{r['endpoint']:<11} {r['mode']:<11} {r['concurrency']:>4} {r['p50_ms']:>8} "
+            f"{r['online_store']:<7} {r['endpoint']:<11} {r['mode']:<11} {r['concurrency']:>4} "
+            f"{r['p50_ms']:>8} "
             f"{r['p99_ms']:>8} {r['rps']:>7} {r['errors']:>6} {r['p50_vs_in_process']:>11}"
         )
 
@@ -222,11 +279,17 @@ def print_table(rows: list[dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--home", type=Path, help="a REELOPS_HOME with production models")
+    parser.add_argument(
+        "--profile",
+        choices=list(STORES),
+        action="append",
+        help="measure only these profiles (default: local, then production)",
+    )
     args = parser.parse_args()
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="reelops-serving-") as tmp:
-        rows = run(Path(tmp), args.home)
+        rows = run(Path(tmp), args.home, tuple(args.profile or STORES))
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "serving.json"
     out.write_text(json.dumps({"cpus": os.cpu_count(), "rows": rows}, indent=2))
