@@ -11,7 +11,6 @@ NaN path it learned for unknown networks), marked ``fallback``.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from datetime import UTC, datetime
 
@@ -75,7 +74,6 @@ class BitrateEndpoint(ServedModel):
         self._lookup = None
         self._as_of: datetime | None = None
         self._ladders: dict[tuple, object] = {}
-        self._decide_lock = threading.Lock()
 
     def _network(self, network_key: str):
         """The network's online features; opened on first use, then reused."""
@@ -140,8 +138,7 @@ class BitrateEndpoint(ServedModel):
             download_s=[c.download_s for c in chunks],
             context=context,
         )
-        with self._decide_lock:  # the model's MPC keeps per-call state
-            decision = model.decide(model_request)
+        decision = model.decide(model_request)  # thread-safe: keeps nothing between calls
         response = BitrateResponse(
             model_version=loaded.version.version,
             quantiles={

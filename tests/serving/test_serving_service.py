@@ -74,6 +74,40 @@ def test_bitrate_in_process_gives_ordered_quantiles_and_a_level(served):
     assert endpoint.readiness()[0]
 
 
+def test_an_online_store_that_is_down_degrades_to_the_fallback_and_is_not_ready(
+    served, monkeypatch
+):
+    from reelops.serving.bitrate import BitrateEndpoint
+    from reelops.serving.recommend import RecommendEndpoint
+
+    recommend = RecommendEndpoint(served.settings, poll_seconds=0)
+    bitrate = BitrateEndpoint(served.settings, poll_seconds=0)
+    member = RecommendRequest(member_id=served.known_member, k=5, context={"country": "US"})
+    session = BitrateRequest.model_validate(SESSION)
+    assert recommend(member).fallback is None and bitrate(session).fallback is None
+
+    def down(*_args, **_kwargs):
+        raise ConnectionError("online store down")
+
+    stores = [recommend._lookup(recommend.loaded()).store, bitrate._lookup.store]
+    for store in stores:
+        monkeypatch.setattr(store.provider, "online_read", down)
+
+    answer = recommend(member)
+    ranker = recommend.models.current().model
+    assert answer.fallback == "online_store_unavailable" and not answer.cold_start
+    assert [t.title_id for t in answer.titles] == ranker.popular["US"][:5]
+    assert {t.source for t in answer.titles} == {"popular_fallback"}
+    decided = bitrate(session)
+    assert decided.fallback == "online_store_unavailable" and 0 <= decided.level <= 5
+    for endpoint in (recommend, bitrate):
+        assert endpoint.readiness() == (False, "online store unavailable: ConnectionError")
+
+    monkeypatch.undo()  # the store is back: ready again, no fallback
+    assert recommend.readiness()[0] and bitrate.readiness()[0]
+    assert recommend(member).fallback is None
+
+
 BAD_RECOMMEND = [
     ({"member_id": "7", "k": 0}, "k"),
     ({"member_id": "7", "k": 101}, "k"),
