@@ -67,6 +67,9 @@ def store_yaml(settings: Settings) -> Path:
     return REPO_DIR / settings.profile / "feature_store.yaml"
 
 
+REDIS_CONNECT_TIMEOUT_S = 0.5
+
+
 def redis_connection_string(redis_url: str) -> str:
     """Feast's Redis format (``host:port,db=0,password=...``) from a ``redis://`` URL."""
     parts = urlsplit(redis_url)
@@ -84,6 +87,9 @@ def redis_connection_string(redis_url: str) -> str:
         out.append(f"username={unquote(parts.username)}")
     if parts.scheme == "rediss":
         out.append("ssl=true")
+    # A Redis host that does not answer fails a request in half a second (the serving
+    # fallback's budget), not after the operating system's connect timeout of minutes.
+    out.append(f"socket_connect_timeout={REDIS_CONNECT_TIMEOUT_S}")
     return ",".join(out)
 
 

@@ -54,10 +54,11 @@ def test_environment_points_each_profile_at_its_backends(tmp_path):
 
 def test_names_and_connection_strings():
     assert project_name("My-Import.2") == "reelops_my_import_2"
-    assert redis_connection_string("redis://127.0.0.1:6379/0") == "127.0.0.1:6379,db=0"
+    timeout = "socket_connect_timeout=0.5"
+    assert redis_connection_string("redis://127.0.0.1:6379/0") == f"127.0.0.1:6379,db=0,{timeout}"
     assert (
         redis_connection_string("rediss://:s3cret@cache:6380/2")
-        == "cache:6380,db=2,password=s3cret,ssl=true"
+        == f"cache:6380,db=2,password=s3cret,ssl=true,{timeout}"
     )
     with pytest.raises(FeatureStoreError, match="redis://host:port/db"):
         redis_connection_string("cache:6379")
