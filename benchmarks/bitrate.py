@@ -83,16 +83,20 @@ def decision_timings(model: BitrateModel, traces) -> dict[str, dict[str, float]]
 
 
 def experiment(
-    traces_dir: Path, split_seed: int | None = None, log=print, seed: int | None = None
+    traces_dir: Path,
+    split_seed: int | None = None,
+    log=print,
+    seed: int | None = None,
+    spec_path: Path | None = None,
 ) -> dict:
     """The experiment with the spec's settings, timed.
 
     ``split_seed`` and ``seed`` (the training draw: sessions, augmentation, bootstraps)
-    override the spec's.
+    override the spec's; ``spec_path`` replaces ``models/bitrate.yaml`` (to try settings).
     """
     from reelops.delivery.traces import load_trace_dir
 
-    spec = load_spec(MODEL)
+    spec = load_spec(spec_path or MODEL)
     training, evaluation = settings_of(spec)
     if split_seed is not None:
         training = training.model_copy(update={"split_seed": split_seed})
@@ -111,6 +115,7 @@ def run(
     traces_dir: Path = TRACES_DIR,
     split_seed: int | None = None,
     seed: int | None = None,
+    spec_path: Path | None = None,
 ) -> list[dict]:
     """Run the experiment for `make bench`; write ``work/bitrate.json``; return timing rows.
 
@@ -119,6 +124,7 @@ def run(
         traces_dir: The trace files.
         split_seed: Overrides the spec's split seed.
         seed: Overrides the spec's training-draw seed.
+        spec_path: A spec file to use instead of ``models/bitrate.yaml``.
 
     Returns:
         Rows of ``step``, ``wall_s`` and ``peak_rss_mib`` (latency rows add
@@ -133,7 +139,11 @@ def run(
             "shared ABR traces (../shared/data/abr/traces_train)"
         )
     figures = experiment(
-        Path(traces_dir), split_seed, log=lambda m: print(m, file=sys.stderr), seed=seed
+        Path(traces_dir),
+        split_seed,
+        log=lambda m: print(m, file=sys.stderr),
+        seed=seed,
+        spec_path=spec_path,
     )
     Path(work).mkdir(parents=True, exist_ok=True)
     (Path(work) / "bitrate.json").write_text(json.dumps(figures, indent=2, default=str) + "\n")
@@ -180,10 +190,11 @@ def main() -> None:
     parser.add_argument(
         "--seed", type=int, default=None, help="training draw; overrides the spec's"
     )
+    parser.add_argument("--spec", type=Path, default=None, help="spec file to try instead")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="reelops-bitrate-") as tmp:
-        rows = run(Path(tmp), args.traces, args.split_seed, args.seed)
+        rows = run(Path(tmp), args.traces, args.split_seed, args.seed, args.spec)
         figures = json.loads((Path(tmp) / "bitrate.json").read_text())
     draw = f"-draw{args.seed}" if args.seed is not None else ""
     out = args.out or RESULTS / f"bitrate-seed{figures['split_seed']}{draw}.json"
