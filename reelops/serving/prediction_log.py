@@ -2,17 +2,21 @@
 
 Requests only put a row on an in-memory queue; a background thread writes the
 queued rows every few seconds, and ``close()`` (the service's shutdown) writes what
-is left, so nothing is lost on a graceful stop. Each flush replaces the day's lake
-partition with its old rows plus the new ones (written beside and renamed, as every
-lake write), under a file lock, so several service processes can share a day.
-Rows carry the pseudonymous member key only, never a raw id or an API key.
+is left, so nothing is lost on a graceful stop. Each flush adds one new file to the
+day's folder (``day=YYYY-MM-DD/part-<ns>-<id>.parquet``, written beside and renamed):
+append-only, so a flush costs the same at the end of a busy day as at its start, and
+several service processes can write one day without a lock. :func:`read_logs` reads
+them back. Rows carry the pseudonymous member key only, never a raw id or an API key.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import queue
 import threading
+import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,8 +24,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from reelops.lake import partition_path, table_dir, write_partition
-from reelops.locks import folder_lock
+from reelops.lake import partition_path, table_dir
 
 TABLE = "serving_logs"
 SCHEMA = pa.schema(
@@ -40,18 +43,33 @@ SCHEMA = pa.schema(
 
 
 def append_rows(lake_dir: Path, rows: list[dict[str, Any]]) -> int:
-    """Append rows to their days' partitions (read, extend, replace atomically)."""
+    """Write rows as one new file per day they fall on; nothing already written changes."""
     by_day: dict[Any, list[dict[str, Any]]] = {}
     for row in rows:
         by_day.setdefault(row["logged_at"].date(), []).append(row)
-    with folder_lock(table_dir(lake_dir, TABLE)):
-        for day, day_rows in sorted(by_day.items()):
-            new = pa.Table.from_pylist(day_rows, schema=SCHEMA)
-            path = partition_path(lake_dir, TABLE, day)
-            if path.exists():
-                new = pa.concat_tables([pq.read_table(path).cast(SCHEMA), new])
-            write_partition(lake_dir, TABLE, day, new)
+    for day, day_rows in sorted(by_day.items()):
+        folder = partition_path(lake_dir, TABLE, day).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"part-{time.time_ns()}-{uuid.uuid4().hex[:8]}.parquet"
+        tmp = folder / f".{name}.tmp"
+        pq.write_table(pa.Table.from_pylist(day_rows, schema=SCHEMA), tmp, compression="zstd")
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, folder / name)
     return len(rows)
+
+
+def log_files(lake_dir: Path) -> list[Path]:
+    """Every prediction-log file, oldest first (by day, then by write time)."""
+    return sorted(table_dir(lake_dir, TABLE).glob("day=*/part-*.parquet"))
+
+
+def read_logs(lake_dir: Path) -> pa.Table:
+    """Every logged row of a source's lake, oldest file first."""
+    files = log_files(lake_dir)
+    if not files:
+        return SCHEMA.empty_table()
+    return pa.concat_tables([pq.read_table(f).cast(SCHEMA) for f in files])
 
 
 class PredictionLog:

@@ -6,8 +6,7 @@ import threading
 
 import pyarrow.parquet as pq
 
-from reelops.lake import partitions
-from reelops.serving.prediction_log import TABLE, PredictionLog
+from reelops.serving.prediction_log import PredictionLog, log_files, read_logs
 
 
 def _log(writer: PredictionLog, i: int) -> None:
@@ -33,17 +32,29 @@ def test_every_row_is_written_once_after_close(tmp_path):
     for t in threads:
         t.join()
     writer.close()
-    files = [path for _, path in partitions(tmp_path, TABLE)]
-    table = pq.read_table(files[0])
-    assert len(files) == 1 and table.num_rows == 1000 == writer.written
+    table = read_logs(tmp_path)
+    assert table.num_rows == 1000 == writer.written
     assert len(set(table.column("member_key").to_pylist())) == 1000
 
 
-def test_a_second_writer_appends_to_the_same_day(tmp_path):
-    for start in (0, 10):
-        writer = PredictionLog(tmp_path, flush_seconds=60)
-        for i in range(start, start + 10):
-            _log(writer, i)
-        writer.close()
-    ((_, path),) = partitions(tmp_path, TABLE)
-    assert pq.read_table(path).num_rows == 20
+def test_flushes_only_add_files_and_a_second_writer_shares_the_day(tmp_path):
+    first = PredictionLog(tmp_path, flush_seconds=60)
+    for i in range(10):
+        _log(first, i)
+    first.flush()
+    (written,) = log_files(tmp_path)
+    before = written.read_bytes()
+    for i in range(10, 15):
+        _log(first, i)
+    first.close()
+    second = PredictionLog(tmp_path, flush_seconds=60)
+    for i in range(15, 20):
+        _log(second, i)
+    second.close()
+
+    files = log_files(tmp_path)
+    assert len(files) == 3 and len({f.parent for f in files}) == 1  # one day, three flushes
+    assert files[0] == written and written.read_bytes() == before  # never rewritten
+    assert [pq.read_table(f).num_rows for f in files] == [10, 5, 5]
+    keys = read_logs(tmp_path).column("member_key").to_pylist()
+    assert keys == [f"key{i}" for i in range(20)]  # in the order they were logged

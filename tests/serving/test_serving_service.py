@@ -13,7 +13,6 @@ import threading
 
 import httpx
 import numpy as np
-import pyarrow.parquet as pq
 import pytest
 from starlette.testclient import TestClient
 
@@ -188,9 +187,9 @@ def _counted(metrics_text: str, endpoint: str, version: str) -> float:
 
 
 def test_real_servers_count_switch_versions_under_load_and_log_every_request(served):
-    from reelops.lake import partitions
     from reelops.registry import Registry
     from reelops.serving.local import running_services
+    from reelops.serving.prediction_log import read_logs
 
     settings = served.settings
     headers = {"X-API-Key": configured_keys(settings)[0]}
@@ -199,7 +198,7 @@ def test_real_servers_count_switch_versions_under_load_and_log_every_request(ser
     lake = settings.lake_dir("world")
 
     def logged() -> int:
-        return sum(pq.read_table(p).num_rows for _, p in partitions(lake, "serving_logs"))
+        return read_logs(lake).num_rows
 
     sent, before = 0, logged()
     with running_services(settings, ports):
