@@ -21,6 +21,7 @@ import numpy as np
 
 from reelops.delivery.experiment import (
     POLICY,
+    cross_validate,
     format_report,
     model_grid,
     predictor_policy,
@@ -110,6 +111,64 @@ def experiment(
     return figures
 
 
+def cross_validation(
+    traces_dir: Path,
+    folds: int,
+    split_seed: int | None = None,
+    seed: int | None = None,
+    spec_path: Path | None = None,
+) -> dict:
+    """The experiment once per fold by file, pooled (see ``cross_validate``)."""
+    from reelops.delivery.traces import load_trace_dir
+
+    spec = load_spec(spec_path or MODEL)
+    training, evaluation = settings_of(spec)
+    updates = {"split_seed": split_seed, "seed": seed}
+    training = training.model_copy(update={k: v for k, v in updates.items() if v is not None})
+    started = time.perf_counter()
+    figures = cross_validate(
+        load_trace_dir(traces_dir),
+        model_grid(spec.params, spec.search, training),
+        folds,
+        training,
+        evaluation,
+        log=lambda m: print(m, file=sys.stderr),
+    )
+    return figures | {"wall_s": time.perf_counter() - started}
+
+
+def _share(value: float | None) -> str:
+    return "    -" if value is None else f"{value:>5.0%}"
+
+
+def format_cross_validation(figures: dict) -> str:
+    """Per-fold and pooled differences with robustMPC, as a table."""
+    lines = [
+        f"cross-validation by file, {len(figures['folds'])} folds "
+        f"(split seed {figures['split_seed']}, training draw {figures['seed']})",
+        f"{'fold':>4} {'test':>5} {'horizon':>7} {'diff':>7} {'95% CI':>16} {'gap':>5}",
+    ]
+    for fold in figures["folds"]:
+        v = fold["versus_reference"]
+        lines.append(
+            f"{fold['fold'] + 1:>4} {fold['split']['test']:>5} "
+            f"{fold['chosen']['params']['horizon']:>7} {v['mean_diff']:>+7.2f} "
+            f"{v['ci_low']:>+7.2f}..{v['ci_high']:<+7.2f} {_share(fold['gap_closed_to_oracle'])}"
+        )
+    pooled = figures["pooled"]
+    v = pooled["versus_reference"]
+    lines += [
+        f"pooled over {pooled['traces']} test trace files: {POLICY} - {v['baseline']} "
+        f"{v['mean_diff']:+.2f} (95% CI {v['ci_low']:+.2f}..{v['ci_high']:+.2f}), "
+        f"{_share(pooled['gap_closed_to_oracle'])} of the gap to the oracle",
+        f"next-chunk MAE of log throughput (mean over folds): model "
+        f"{pooled['mae_log_model']:.3f}, harmonic mean {pooled['mae_log_harmonic_mean']:.3f}",
+        "",
+        pooled["table"],
+    ]
+    return "\n".join(lines)
+
+
 def run(
     work: Path,
     traces_dir: Path = TRACES_DIR,
@@ -191,12 +250,24 @@ def main() -> None:
         "--seed", type=int, default=None, help="training draw; overrides the spec's"
     )
     parser.add_argument("--spec", type=Path, default=None, help="spec file to try instead")
+    parser.add_argument(
+        "--folds", type=int, default=None, help="cross-validate by file with this many folds"
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    draw = f"-draw{args.seed}" if args.seed is not None else ""
+    if args.folds:
+        figures = cross_validation(args.traces, args.folds, args.split_seed, args.seed, args.spec)
+        name = f"bitrate-cv{args.folds}-seed{figures['split_seed']}{draw}.json"
+        out = args.out or RESULTS / name
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(figures, indent=2, default=str) + "\n")
+        print(format_cross_validation(figures))
+        print(f"\nwritten to {out}")
+        return
     with tempfile.TemporaryDirectory(prefix="reelops-bitrate-") as tmp:
         rows = run(Path(tmp), args.traces, args.split_seed, args.seed, args.spec)
         figures = json.loads((Path(tmp) / "bitrate.json").read_text())
-    draw = f"-draw{args.seed}" if args.seed is not None else ""
     out = args.out or RESULTS / f"bitrate-seed{figures['split_seed']}{draw}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"rows": rows, "result": figures}, indent=2) + "\n")

@@ -72,6 +72,54 @@ def split_traces(
     return splits
 
 
+def fold_traces(
+    traces: Sequence[Trace], folds: int, seed: int, validation_share: float = 0.25
+) -> list[dict[str, list[Trace]]]:
+    """Cross-validation by file: every trace is in exactly one fold's test set.
+
+    A trace's fold is a hash of ``seed`` and its id, like :func:`split_traces`; within a
+    fold, the other traces are split into validation (``validation_share`` of them, by
+    another hash) and train. No trace is ever split, and no fold trains or chooses on
+    its own test files.
+
+    Args:
+        traces: The traces, with distinct ids.
+        folds: How many folds (at least 2).
+        seed: Changes the assignment.
+        validation_share: Share of the non-test traces used for validation.
+
+    Returns:
+        One ``{"train", "validation", "test"}`` dict per fold, each list sorted by id.
+
+    Raises:
+        ValueError: Fewer than 2 folds, a share outside (0, 1), or two traces share an id.
+    """
+    if folds < 2:
+        raise ValueError(f"cross-validation needs at least 2 folds, got {folds}")
+    if not 0 < validation_share < 1:
+        raise ValueError(f"validation_share must be within (0, 1), got {validation_share}")
+    _check_unique_ids(traces)
+
+    def unit(salt: str, trace: Trace) -> float:
+        digest = hashlib.sha256(f"{seed}/{salt}/{trace.trace_id}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2.0**64
+
+    ordered = sorted(traces, key=lambda t: t.trace_id)
+    fold_of = {t.trace_id: min(int(unit("fold", t) * folds), folds - 1) for t in ordered}
+    out = []
+    for fold in range(folds):
+        parts: dict[str, list[Trace]] = {name: [] for name in SPLITS}
+        for trace in ordered:
+            if fold_of[trace.trace_id] == fold:
+                parts["test"].append(trace)
+            elif unit(f"validation{fold}", trace) < validation_share:
+                parts["validation"].append(trace)
+            else:
+                parts["train"].append(trace)
+        out.append(parts)
+    return out
+
+
 def evaluate_policies(
     traces: Sequence[Trace],
     policies: Mapping[str, PolicyFactory],

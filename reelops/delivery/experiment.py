@@ -27,6 +27,7 @@ from reelops.delivery.evaluation import (
     base_trace_id,
     compare_policies,
     evaluate_policies,
+    fold_traces,
     multi_start,
     per_trace,
     split_traces,
@@ -378,6 +379,7 @@ class ExperimentResult:
     model: ThroughputModel
     mode: Mode
     test: list[Trace]
+    per_trace: pd.DataFrame  # one row per test trace file and policy (the bootstrap unit)
 
 
 def run_experiment(
@@ -404,10 +406,21 @@ def run_experiment(
         ValueError: The split left a part empty.
     """
     splits = split_traces(traces, seed=training.split_seed, fractions=training.split)
+    log(f"split by file (seed {training.split_seed}): { {k: len(v) for k, v in splits.items()} }")
+    return _run_split(splits, grid, training, evaluation, log)
+
+
+def _run_split(
+    splits: Mapping[str, Sequence[Trace]],
+    grid: Sequence[ModelParams],
+    training: TrainingSettings,
+    evaluation: EvaluationSettings,
+    log: Callable[[str], None],
+) -> ExperimentResult:
+    """:func:`run_experiment` on given train, validation and test traces."""
     if empty := [name for name, part in splits.items() if not part]:
         raise ValueError(f"the by-file split left {empty} empty; give more trace files")
     sizes = {name: len(part) for name, part in splits.items()}
-    log(f"split by file (seed {training.split_seed}): {sizes}")
     started = time.perf_counter()
     rows = simulate_training_sessions(
         splits["train"], seed=training.seed, sessions_per_trace=training.sessions_per_trace
@@ -444,7 +457,74 @@ def run_experiment(
         "prediction_error": prediction_error(chosen.model, error_rows),
         "protocol": protocol(training, evaluation),
     }
-    return ExperimentResult(figures, chosen.model, chosen.mode, splits["test"])
+    return ExperimentResult(
+        figures, chosen.model, chosen.mode, list(splits["test"]), holdout["per_trace"]
+    )
+
+
+def cross_validate(
+    traces: Sequence[Trace],
+    grid: Sequence[ModelParams],
+    folds: int,
+    training: TrainingSettings = TrainingSettings(),
+    evaluation: EvaluationSettings = EvaluationSettings(),
+    log: Callable[[str], None] = lambda _m: None,
+) -> dict:
+    """The experiment once per fold (:func:`fold_traces`), pooled over every trace file.
+
+    Each fold trains on its train files, chooses the model and mode on its validation
+    files and plays its test files, exactly as :func:`run_experiment`; every file is a
+    test file once, so the pooled paired bootstrap resamples all of them (a test set
+    ``folds / test share`` times larger than one split's, hence a narrower interval).
+
+    Returns:
+        ``folds``: each fold's sizes, choice, difference with its interval, gap share
+        and prediction error; ``pooled``: the difference over every trace with its
+        interval, the gap share, the per-policy table and the folds' mean MAEs.
+    """
+    validation_share = training.split[1] / (training.split[0] + training.split[1])
+    parts = fold_traces(traces, folds, training.split_seed, validation_share)
+    per_fold, frames = [], []
+    for i, splits in enumerate(parts):
+        log(f"fold {i + 1}/{folds}: { {k: len(v) for k, v in splits.items()} }")
+        result = _run_split(splits, grid, training, evaluation, log)
+        figures = result.figures
+        frames.append(result.per_trace)
+        versus = figures["test"]["multi_start"]["versus_reference"]
+        per_fold.append(
+            {
+                "fold": i,
+                "split": figures["split"],
+                "chosen": figures["chosen"],
+                "versus_reference": versus,
+                "gap_closed_to_oracle": figures["test"]["multi_start"]["gap_closed_to_oracle"],
+                "prediction_error": figures["prediction_error"]["next_chunk"],
+            }
+        )
+        log(f"  fold {i + 1}: {versus['mean_diff']:+.2f} vs {evaluation.reference}")
+    pooled = pd.concat(frames, ignore_index=True)
+    means = pooled.groupby("policy")["qoe_lin"].mean()
+    headroom = means[evaluation.oracle] - means[evaluation.reference] if evaluation.oracle else 0
+    errors = [f["prediction_error"] for f in per_fold]
+    return {
+        "folds": per_fold,
+        "split_seed": training.split_seed,
+        "seed": training.seed,
+        "pooled": {
+            "traces": int(pooled["trace_id"].nunique()),
+            "versus_reference": compare_policies(
+                pooled, POLICY, evaluation.reference, n=evaluation.bootstrap, seed=evaluation.seed
+            ),
+            "gap_closed_to_oracle": (
+                float((means[POLICY] - means[evaluation.reference]) / headroom)
+                if headroom
+                else None
+            ),
+            "table": summary_table(pooled),
+            "mae_log_model": float(np.mean([e["mae_log_model"] for e in errors])),
+            "mae_log_harmonic_mean": float(np.mean([e["mae_log_harmonic_mean"] for e in errors])),
+        },
+    }
 
 
 def protocol(training: TrainingSettings, evaluation: EvaluationSettings) -> dict:

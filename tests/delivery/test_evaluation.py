@@ -10,6 +10,7 @@ import pytest
 from reelops.delivery.evaluation import (
     compare_policies,
     evaluate_policies,
+    fold_traces,
     paired_bootstrap,
     split_traces,
     summarize,
@@ -47,6 +48,29 @@ def test_split_puts_every_file_in_exactly_one_set():
     # Shares follow the fractions on average (binomial spread around 120 / 40 / 40).
     assert 95 <= len(split["train"]) <= 145
     assert 20 <= len(split["test"]) <= 60
+
+
+def test_folds_test_every_file_once_and_never_train_on_their_own_test_files():
+    pool = traces(200)
+    every = sorted(t.trace_id for t in pool)
+
+    folds = fold_traces(pool, folds=5, seed=3, validation_share=0.25)
+
+    tested = [i for fold in folds for i in ids(fold)["test"]]
+    assert sorted(tested) == every  # each file is a test file exactly once
+    for fold in folds:
+        named = ids(fold)
+        assert sorted(named["train"] + named["validation"] + named["test"]) == every
+        assert not set(named["test"]) & (set(named["train"]) | set(named["validation"]))
+        # ~40 test files per fold; a quarter of the other ~160 validate (binomial spread).
+        assert 20 <= len(named["test"]) <= 60
+        assert 20 <= len(named["validation"]) <= 60
+    assert [ids(f) for f in fold_traces(list(reversed(pool)), 5, seed=3)] == [ids(f) for f in folds]
+    assert [ids(f)["test"] for f in fold_traces(pool, 5, seed=4)] != [ids(f)["test"] for f in folds]
+    with pytest.raises(ValueError, match="at least 2 folds, got 1"):
+        fold_traces(pool, folds=1, seed=0)
+    with pytest.raises(ValueError, match=r"validation_share must be within \(0, 1\), got 1.0"):
+        fold_traces(pool, folds=3, seed=0, validation_share=1.0)
 
 
 def test_split_is_deterministic_and_ignores_order_but_not_the_seed():
