@@ -68,7 +68,7 @@ def cross_features(generator: CandidateGenerator, candidates: pd.DataFrame) -> p
     )
     columns = cross_columns(generator, keys, found)
     cross = pd.DataFrame({name: columns[name] for name in CROSS_COLUMNS}, index=out.index)
-    # One concat, not one insert per column: this runs per request when serving.
+    # One concat, not one insert per column (a frame of many members x 300 candidates).
     return pd.concat([out.drop(columns=list(CROSS_COLUMNS), errors="ignore"), cross], axis=1)
 
 
