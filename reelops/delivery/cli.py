@@ -62,20 +62,14 @@ def _write(out: Path | None, payload: dict) -> None:
 def bitrate_train() -> None:
     """Run the reelops_bitrate DAG in-process: train, simulate, gates, approval, promotion."""
     from reelops.delivery.train import demo_summary
-    from reelops.orchestration import run_dag
-    from reelops.quality.release import HUMAN_IN_PROCESS, release_summary
+    from reelops.quality.release import ReleaseError, release_summary, run_training_dag
     from reelops.registry import Registry
-    from reelops.specs import load_spec
 
-    if load_spec("bitrate").approval == "human":
-        _fail(HUMAN_IN_PROCESS.format(dag="reelops_bitrate"))
     settings = get_settings()
-    result = run_dag(settings, "reelops_bitrate")
-    if not result.ok:
-        _fail(
-            f"DAG run {result.run_id} ended {result.state}; "
-            f"tasks not successful: {result.unsuccessful}"
-        )
+    try:
+        run_training_dag(settings, "bitrate")
+    except ReleaseError as error:
+        _fail(str(error))
     newest = Registry(settings).list("bitrate")[-1].version
     typer.echo(demo_summary(settings, newest))
     typer.echo(release_summary(settings, "bitrate", newest))

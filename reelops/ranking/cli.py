@@ -19,23 +19,15 @@ app = typer.Typer(
 @app.command("train")
 def train_command() -> None:
     """Run the reelops_ranker DAG in-process: train, evaluate, gates, approval, promotion."""
-    from reelops.orchestration import run_dag
-    from reelops.quality.release import HUMAN_IN_PROCESS
+    from reelops.quality.release import ReleaseError, release_summary, run_training_dag
     from reelops.ranking.train import run_dir
-    from reelops.specs import load_spec
 
-    if load_spec("ranker").approval == "human":
-        _fail(HUMAN_IN_PROCESS.format(dag="reelops_ranker"))
     settings = get_settings()
-    result = run_dag(settings, "reelops_ranker")
+    try:
+        result = run_training_dag(settings, "ranker")
+    except ReleaseError as error:
+        _fail(str(error))
     workdir = run_dir(settings, result.run_id)
-    if not result.ok:
-        _fail(
-            f"DAG run {result.run_id} ended {result.state}; "
-            f"tasks not successful: {result.unsuccessful}"
-        )
-    from reelops.quality.release import release_summary
-
     typer.echo((workdir / "report.txt").read_text())
     saved = json.loads((workdir / "candidate.json").read_text())
     typer.echo(f"trained ranker version {saved['version']} (work folder {workdir})")
