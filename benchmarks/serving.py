@@ -72,19 +72,11 @@ def production_environ() -> str | None:
     os.environ.setdefault("REELOPS_REDIS_URL", BENCH_REDIS)
     os.environ.setdefault("REELOPS_API_KEYS", secrets.token_urlsafe(24))
     from reelops.config import Settings
+    from reelops.warehouse import create_database
 
     settings = Settings(profile="production")
-    admin = settings.pg_dsn().rsplit("/", 1)[0] + "/postgres"
     try:
-        conn = psycopg2.connect(admin, connect_timeout=3)
-        conn.autocommit = True  # CREATE DATABASE cannot run in a transaction
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (settings.pg_database,))
-                if cur.fetchone() is None:
-                    cur.execute(f'CREATE DATABASE "{settings.pg_database}"')
-        finally:
-            conn.close()
+        create_database(settings)
         redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3).ping()
     except (psycopg2.Error, redis.RedisError) as error:
         return f"production backends unreachable: {error}"

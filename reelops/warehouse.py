@@ -105,6 +105,42 @@ def dbt_run_dir(settings: Settings, source: str) -> Path:
     return settings.home / "dbt" / source
 
 
+def create_database(settings: Settings) -> None:
+    """Create ``settings.pg_database`` on its server unless it exists.
+
+    Raises:
+        psycopg2.Error: The server cannot be reached or refuses.
+    """
+
+    def create(cur, name: str) -> None:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if cur.fetchone() is None:
+            cur.execute(f'CREATE DATABASE "{name}"')
+
+    _on_server(settings, create)
+
+
+def drop_database(settings: Settings) -> None:
+    """Drop ``settings.pg_database`` (its open connections too) if it exists."""
+    _on_server(
+        settings, lambda cur, name: cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    )
+
+
+def _on_server(settings: Settings, work) -> None:
+    # On the server's ``postgres`` database, with autocommit: CREATE and DROP DATABASE
+    # cannot run in a transaction.
+    import psycopg2
+
+    conn = psycopg2.connect(settings.pg_dsn().rsplit("/", 1)[0] + "/postgres", connect_timeout=3)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            work(cur, settings.pg_database)
+    finally:
+        conn.close()
+
+
 def raw_pg_schema(settings: Settings, source: str) -> str:
     """The PostgreSQL schema that holds the loaded lake (dbt's source schema)."""
     return f"{settings.pg_schema(source)}_raw"

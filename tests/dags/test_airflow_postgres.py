@@ -15,27 +15,16 @@ from reelops.config import Settings
 pytestmark = [pytest.mark.production, pytest.mark.slow]
 
 
-def _admin(settings: Settings, statement: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(settings.pg_dsn().rsplit("/", 1)[0] + "/postgres", connect_timeout=3)
-    conn.autocommit = True  # CREATE/DROP DATABASE cannot run in a transaction
-    try:
-        with conn.cursor() as cur:
-            cur.execute(statement)
-    finally:
-        conn.close()
-
-
 def test_airflow_metadata_migrates_on_postgresql(tmp_path):
     import psycopg2
 
     from reelops.orchestration import ensure_airflow_db
+    from reelops.warehouse import create_database, drop_database
 
     database = f"reelops_airflow_{uuid.uuid4().hex[:8]}"
     settings = Settings(home=tmp_path, profile="production", pg_database=database)
     try:
-        _admin(settings, f'CREATE DATABASE "{database}"')
+        create_database(settings)
     except psycopg2.OperationalError as error:
         pytest.skip(f"PostgreSQL unreachable: {error}")
     try:
@@ -50,4 +39,4 @@ def test_airflow_metadata_migrates_on_postgresql(tmp_path):
         finally:
             conn.close()
     finally:
-        _admin(settings, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        drop_database(settings)
