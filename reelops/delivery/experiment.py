@@ -346,24 +346,25 @@ def evaluate_holdout(
     pensieve = sessions[~sessions["trace_id"].str.contains("@", regex=False)].reset_index(drop=True)
     out: dict = {"sessions": sessions, "per_trace": traces, "pensieve_sessions": pensieve}
     for name, frame in (("multi_start", traces), ("pensieve", pensieve)):
-        means = frame.groupby("policy")["qoe_lin"].mean()
-        gap = None
-        if evaluation.oracle:
-            headroom = means[evaluation.oracle] - means[evaluation.reference]
-            gap = (
-                float((means[judged] - means[evaluation.reference]) / headroom)
-                if headroom
-                else None
-            )
         out[name] = {
             "summary": summarize(frame),
             "table": summary_table(frame),
             "versus_reference": compare_policies(
                 frame, judged, evaluation.reference, n=evaluation.bootstrap, seed=evaluation.seed
             ),
-            "gap_closed_to_oracle": gap,
+            "gap_closed_to_oracle": gap_closed(frame, evaluation, judged),
         }
     return out
+
+
+def gap_closed(frame: pd.DataFrame, evaluation: EvaluationSettings, judged: str) -> float | None:
+    """Share of the reference-to-oracle gap in mean QoE_lin that ``judged`` closes
+    (None without an oracle, or when the oracle is no better than the reference)."""
+    if not evaluation.oracle:
+        return None
+    means = frame.groupby("policy")["qoe_lin"].mean()
+    headroom = means[evaluation.oracle] - means[evaluation.reference]
+    return float((means[judged] - means[evaluation.reference]) / headroom) if headroom else None
 
 
 def holdout_json(result: Mapping) -> dict:
@@ -503,8 +504,6 @@ def cross_validate(
         )
         log(f"  fold {i + 1}: {versus['mean_diff']:+.2f} vs {evaluation.reference}")
     pooled = pd.concat(frames, ignore_index=True)
-    means = pooled.groupby("policy")["qoe_lin"].mean()
-    headroom = means[evaluation.oracle] - means[evaluation.reference] if evaluation.oracle else 0
     errors = [f["prediction_error"] for f in per_fold]
     return {
         "folds": per_fold,
@@ -515,11 +514,7 @@ def cross_validate(
             "versus_reference": compare_policies(
                 pooled, POLICY, evaluation.reference, n=evaluation.bootstrap, seed=evaluation.seed
             ),
-            "gap_closed_to_oracle": (
-                float((means[POLICY] - means[evaluation.reference]) / headroom)
-                if headroom
-                else None
-            ),
+            "gap_closed_to_oracle": gap_closed(pooled, evaluation, POLICY),
             "table": summary_table(pooled),
             "mae_log_model": float(np.mean([e["mae_log_model"] for e in errors])),
             "mae_log_harmonic_mean": float(np.mean([e["mae_log_harmonic_mean"] for e in errors])),
