@@ -83,6 +83,16 @@ def decision_timings(model: BitrateModel, traces) -> dict[str, dict[str, float]]
     }
 
 
+def _settings(spec_path: Path | None, split_seed: int | None, seed: int | None):
+    """The spec (``models/bitrate.yaml`` unless another is given) and its training and
+    evaluation settings, with the split seed and training draw overridden when given."""
+    spec = load_spec(spec_path or MODEL)
+    training, evaluation = settings_of(spec)
+    updates = {"split_seed": split_seed, "seed": seed}
+    training = training.model_copy(update={k: v for k, v in updates.items() if v is not None})
+    return spec, training, evaluation
+
+
 def experiment(
     traces_dir: Path,
     split_seed: int | None = None,
@@ -97,12 +107,7 @@ def experiment(
     """
     from reelops.delivery.traces import load_trace_dir
 
-    spec = load_spec(spec_path or MODEL)
-    training, evaluation = settings_of(spec)
-    if split_seed is not None:
-        training = training.model_copy(update={"split_seed": split_seed})
-    if seed is not None:
-        training = training.model_copy(update={"seed": seed})
+    spec, training, evaluation = _settings(spec_path, split_seed, seed)
     grid = model_grid(spec.params, spec.search, training)
     started = time.perf_counter()
     result = run_experiment(load_trace_dir(traces_dir), grid, training, evaluation, log=log)
@@ -121,10 +126,7 @@ def cross_validation(
     """The experiment once per fold by file, pooled (see ``cross_validate``)."""
     from reelops.delivery.traces import load_trace_dir
 
-    spec = load_spec(spec_path or MODEL)
-    training, evaluation = settings_of(spec)
-    updates = {"split_seed": split_seed, "seed": seed}
-    training = training.model_copy(update={k: v for k, v in updates.items() if v is not None})
+    spec, training, evaluation = _settings(spec_path, split_seed, seed)
     started = time.perf_counter()
     figures = cross_validate(
         load_trace_dir(traces_dir),
