@@ -128,6 +128,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+SETTLE_S = 5.0  # after a HITL task pauses, before answering it
+
+
 def _wait(what: str, probe, timeout_s: float = 300.0):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -175,6 +178,11 @@ def test_human_approval_waits_and_rest_answers_promote_or_reject(
                 f"approval of {run_id} to await input",
                 lambda r=run_id: True if ti_state(r, "approval") == "awaiting_input" else None,
             )
+        # Airflow 3.3.2 race: an answer within a second of the pause can reach the
+        # scheduler before the executor has reported the paused workload, and the resumed
+        # task is then marked failed ("state changed externally"). A person takes longer;
+        # give the workers the time they need to report.
+        time.sleep(SETTLE_S)
         # Waiting for a person: nothing promoted yet, the run is still running.
         assert Registry(settings).production("toy") is None
         run_url = f"{base}/dags/toy_release/dagRuns/{runs[approved]}"
