@@ -1,9 +1,9 @@
 """Bitrate benchmark: the acceptance experiment on real traces and one decision's latency.
 
-The experiment is :func:`reelops.delivery.experiment.run_experiment` with the settings
+The experiment is :func:`reelops.bitrate.experiment.run_experiment` with the settings
 of ``models/bitrate.yaml`` (trace files split by file; model and MPC mode chosen on
 validation; every policy on the test files in one run). The latency is
-:meth:`reelops.delivery.predict.BitrateModel.decide`, the serving path, on every
+:meth:`reelops.bitrate.decision.BitrateModel.decide`, the serving path, on every
 request of sessions played over the test traces. Run ``python -m benchmarks.bitrate``.
 """
 
@@ -19,7 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from reelops.delivery.experiment import (
+from reelops.abr.simulator import simulate_session
+from reelops.bitrate.decision import BitrateModel, DecisionRequest
+from reelops.bitrate.experiment import (
     POLICY,
     cross_validate,
     format_report,
@@ -27,10 +29,8 @@ from reelops.delivery.experiment import (
     predictor_policy,
     run_experiment,
 )
-from reelops.delivery.features import features_from_state
-from reelops.delivery.predict import BitrateModel, BitrateRequest
-from reelops.delivery.simulator import simulate_session
-from reelops.delivery.train import MODEL, settings_of
+from reelops.bitrate.features import features_from_state
+from reelops.bitrate.train import MODEL, settings_of
 from reelops.specs import load_spec
 
 TRACES_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "abr" / "traces_train"
@@ -53,7 +53,7 @@ def decision_timings(model: BitrateModel, traces) -> dict[str, dict[str, float]]
                 policy.reset()
 
             def choose(self, state) -> int:
-                request = BitrateRequest(
+                request = DecisionRequest(
                     state.chunk_index,
                     state.buffer_s,
                     list(state.levels),
@@ -105,7 +105,7 @@ def experiment(
     ``split_seed`` and ``seed`` (the training draw: sessions, augmentation, bootstraps)
     override the spec's; ``spec_path`` replaces ``models/bitrate.yaml`` (to try settings).
     """
-    from reelops.delivery.traces import load_trace_dir
+    from reelops.abr.traces import load_trace_dir
 
     spec, training, evaluation = _settings(spec_path, split_seed, seed)
     grid = model_grid(spec.params, spec.search, training)
@@ -124,7 +124,7 @@ def cross_validation(
     spec_path: Path | None = None,
 ) -> dict:
     """The experiment once per fold by file, pooled (see ``cross_validate``)."""
-    from reelops.delivery.traces import load_trace_dir
+    from reelops.abr.traces import load_trace_dir
 
     spec, training, evaluation = _settings(spec_path, split_seed, seed)
     started = time.perf_counter()

@@ -125,7 +125,7 @@ def _members(settings, n: int) -> list[str]:
 def bench_in_process(settings, members: list[str]) -> list[dict]:
     from reelops.serving.bitrate import BitrateEndpoint
     from reelops.serving.recommend import RecommendEndpoint
-    from reelops.serving.schemas import BitrateRequest, RecommendRequest
+    from reelops.serving.schemas import DecisionRequest, RecommendRequest
 
     recommend = RecommendEndpoint(settings, poll_seconds=0)
     for member in members:  # steady state, as a running service is: one pass to warm up
@@ -136,7 +136,7 @@ def bench_in_process(settings, members: list[str]) -> list[dict]:
         recommend(RecommendRequest(member_id=member, k=10))
         samples.append(time.perf_counter() - t0)
     bitrate = BitrateEndpoint(settings, poll_seconds=0)
-    request = BitrateRequest.model_validate(SESSION)
+    request = DecisionRequest.model_validate(SESSION)
     for _ in range(WARM_UP):
         bitrate(request)
     bit_samples = []

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, dag, task
 
-from reelops.quality.dag_tail import release_tasks
+from reelops.orchestration.release_tail import release_tasks
 
 ONLINE_FEATURES = Asset("reelops_online_features")
 
@@ -34,28 +34,28 @@ spec's) and `spec` (another spec file, for tests).
 def reelops_bitrate():
     @task
     def training_set(**context):
+        from reelops.bitrate.train import prepare_training_set
         from reelops.config import get_settings
-        from reelops.delivery.train import prepare_training_set
 
         conf = context["dag_run"].conf or {}
         return prepare_training_set(get_settings(), context["run_id"], conf.get("spec"))
 
     @task
     def train(prepared: dict):
-        from reelops.delivery.train import train_model
+        from reelops.bitrate.train import train_model
 
         return train_model(prepared, prepared["spec"])
 
     @task
     def evaluate(trained: dict):
-        from reelops.delivery.train import evaluate_model
+        from reelops.bitrate.train import evaluate_model
 
         return evaluate_model(trained, trained["spec"])
 
     @task
     def save_candidate(evaluated: dict, **context):
+        from reelops.bitrate.train import save_candidate
         from reelops.config import get_settings
-        from reelops.delivery.train import save_candidate
 
         conf = context["dag_run"].conf or {}
         return save_candidate(

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, dag, task
 
-from reelops.quality.dag_tail import release_tasks
+from reelops.orchestration.release_tail import release_tasks
 
 ONLINE_FEATURES = Asset("reelops_online_features")
 

@@ -6,10 +6,10 @@ import math
 
 import pandas as pd
 
-from reelops.delivery.evaluation import paired_bootstrap
 from reelops.quality.checks import Check, fmt, verdict
 from reelops.quality.evidence import CANDIDATE, CHAMPION, ReleaseEvidence
 from reelops.specs import QualityGate
+from reelops.stats import paired_bootstrap
 
 
 def paired_difference(

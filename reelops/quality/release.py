@@ -35,7 +35,7 @@ def run_training_dag(settings: Settings, model: str):
         ReleaseError: The spec asks for human approval (nobody could answer in-process),
             or the run did not succeed (the message names the tasks that did not).
     """
-    from reelops.orchestration import run_dag
+    from reelops.orchestration.runs import run_dag
 
     dag_id = f"reelops_{model}"
     if load_spec(model).approval == "human":

@@ -15,7 +15,6 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from reelops.delivery.evaluation import paired_bootstrap
 from reelops.ranking.baselines import EASE, InteractionMatrix, ItemKNN, MostPopular, title_index
 from reelops.ranking.candidates import genre_matrix, genre_shares
 from reelops.ranking.metrics import (
@@ -26,6 +25,7 @@ from reelops.ranking.metrics import (
     summarize,
 )
 from reelops.ranking.split import temporal_split, validation_split
+from reelops.stats import paired_bootstrap
 
 SEGMENTS = ("country", "age_band", "gender")
 EASE_L2_GRID = (50.0, 100.0, 200.0, 500.0, 1000.0)

@@ -219,7 +219,7 @@ class Recommender:
 
     def favourite_genres(self, member_key: str, n: int = 3) -> str:
         """True favourite genres on the synthetic world, else the watched-genre mix's top."""
-        from reelops.ranking.release import member_tastes
+        from reelops.ranking.evidence import member_tastes
 
         tastes = member_tastes(self.settings, self.data.source)
         if tastes is not None:

@@ -306,7 +306,7 @@ def evaluate(settings: Settings, spec, workdir: Path) -> dict[str, Any]:
     Returns:
         The headline metrics (ranker, best baseline, bootstrap interval).
     """
-    from reelops.ranking.release import evaluate_models
+    from reelops.ranking.evidence import evaluate_models
 
     workdir = Path(workdir)
     prepared = _prepared(workdir)

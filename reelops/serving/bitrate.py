@@ -39,7 +39,7 @@ def cbr_video(ladder_kbps: tuple[float, ...], n_chunks: int, chunk_s: float):
     """A constant-bitrate video for a player's own ladder (sizes = bitrate x duration)."""
     import numpy as np
 
-    from reelops.delivery.video import Video
+    from reelops.abr.video import Video
 
     sizes = np.array([[round(b * 1000 * chunk_s / BITS_PER_BYTE)] * n_chunks for b in ladder_kbps])
     return Video(tuple(int(round(b)) for b in ladder_kbps), sizes, chunk_s)
@@ -63,7 +63,7 @@ class BitrateEndpoint(ServedModel):
         prediction_log: PredictionLog | None = None,
         poll_seconds: float = 1.0,
     ):
-        from reelops.delivery.predict import BitrateModel
+        from reelops.bitrate.decision import BitrateModel
 
         super().__init__(
             settings,
@@ -98,8 +98,8 @@ class BitrateEndpoint(ServedModel):
             LookupError: No production bitrate model yet (the service answers 503).
             ValueError: The request does not fit the model's video (answered 400).
         """
-        from reelops.delivery.features import SessionContext
-        from reelops.delivery.predict import BitrateRequest as ModelRequest
+        from reelops.bitrate.decision import DecisionRequest
+        from reelops.bitrate.features import SessionContext
 
         started = time.perf_counter()
         loaded = self.loaded()
@@ -130,7 +130,7 @@ class BitrateEndpoint(ServedModel):
         if request.ladder_kbps is not None:
             model = self._for_ladder(tuple(request.ladder_kbps), model)
         index = request.chunk_index if request.chunk_index is not None else len(chunks)
-        model_request = ModelRequest(
+        model_request = DecisionRequest(
             chunk_index=min(index, model.video.n_chunks - 1),
             buffer_s=request.buffer_s,
             levels=[c.level for c in chunks],
@@ -169,7 +169,7 @@ class BitrateEndpoint(ServedModel):
 
     def _for_ladder(self, ladder: tuple[float, ...], model):
         """The same throughput model planning over the player's own ladder (cached)."""
-        from reelops.delivery.predict import BitrateModel
+        from reelops.bitrate.decision import BitrateModel
 
         key = (id(model), ladder)
         if key not in self._ladders:

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from reelops.delivery.traces import Trace
-from reelops.delivery.video import reference_video
+from reelops.abr.traces import Trace
+from reelops.abr.video import reference_video
 from reelops.schema import RAW_TABLES
 from reelops.world.behaviour import simulate_behaviour
 from reelops.world.catalog import draw_catalog

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from reelops.delivery.traces import Trace, synthetic_traces
+from reelops.abr.traces import Trace, synthetic_traces
 from reelops.world.members import CONNECTION_LIST, COUNTRY_LIST
 
 # Median session bandwidth is the country's factor times the connection's base speed,

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from reelops.delivery.simulator import BufferBased, RateBased, simulate_session
-from reelops.delivery.video import Video
+from reelops.abr.simulator import BufferBased, RateBased, simulate_session
+from reelops.abr.video import Video
 from reelops.schema import DEVICES
 from reelops.world.behaviour import Behaviour
 from reelops.world.frames import lookup, padded_ids, raw_frame

@@ -15,7 +15,7 @@ def generate_source(settings: Settings, config, traces_dir: Path | None = None) 
 
     The hidden ground truth is stored apart from the raw tables, under ``truth/``.
     """
-    from reelops.delivery.traces import load_trace_dir
+    from reelops.abr.traces import load_trace_dir
     from reelops.world.generator import generate_world
 
     traces = load_trace_dir(traces_dir) if traces_dir else None

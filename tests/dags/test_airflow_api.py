@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from reelops.airflow_local import running_airflow
+from reelops.orchestration.local import running_airflow
 
 
 def _free_port() -> int:

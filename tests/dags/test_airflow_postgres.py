@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.production, pytest.mark.slow]
 def test_airflow_metadata_migrates_on_postgresql(tmp_path):
     import psycopg2
 
-    from reelops.orchestration import ensure_airflow_db
+    from reelops.orchestration.runs import ensure_airflow_db
     from reelops.warehouse import create_database, drop_database
 
     database = f"reelops_airflow_{uuid.uuid4().hex[:8]}"

@@ -14,7 +14,7 @@ from reelops.config import PROJECT_ROOT, Settings, airflow_environ
 SMALL_SPEC = """
 name: bitrate
 feature_service: bitrate_v1
-evaluator: reelops.delivery.release:evaluate_release
+evaluator: reelops.bitrate.evidence:evaluate_release
 params: {rounds: 30, max_depth: 3, bags: 2}
 search: {horizon: [1, 5]}
 training:
@@ -56,7 +56,7 @@ print(json.dumps({{
     )
     assert done.returncode == 0, done.stderr[-3000:]
     dag = json.loads(done.stdout.strip().splitlines()[-1])
-    # Training, then the release tail every training DAG ends with (reelops.quality.dag_tail).
+    # Training, then the release tail every training DAG ends with (orchestration.release_tail).
     assert dag["order"][:4] == ["training_set", "train", "evaluate", "save_candidate"]
     assert set(dag["order"][4:]) == {"gates", "route", "approval", "promote", "reject", "released"}
     assert dag["leaves"] == ["released"]
@@ -69,10 +69,10 @@ print(json.dumps({{
 @pytest.mark.slow
 def test_dag_trains_evaluates_and_releases_a_candidate(settings, tmp_path):
     """Tiny world -> warehouse -> reelops_bitrate through dag.test(); then release evidence."""
-    from reelops.delivery.release import evaluate_release
-    from reelops.delivery.train import demo_summary
+    from reelops.bitrate.evidence import evaluate_release
+    from reelops.bitrate.train import demo_summary
     from reelops.ingest import land_interval
-    from reelops.orchestration import run_dag
+    from reelops.orchestration.runs import run_dag
     from reelops.registry import Registry
     from reelops.specs import load_spec
     from reelops.warehouse import build

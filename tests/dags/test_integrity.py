@@ -12,8 +12,8 @@ import pytest
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 HEAVY = ("feast", "xgboost", "evidently", "bentoml", "dbt", "duckdb", "pandas", "numpy", "sklearn")
 # The training DAGs share one release tail; it holds Airflow objects only.
-RELEASE_TAIL_IMPORT = "from reelops.quality.dag_tail import release_tasks"
-PARSE_TIME_MODULES = {"reelops", "reelops.quality", "reelops.quality.dag_tail"}
+RELEASE_TAIL_IMPORT = "from reelops.orchestration.release_tail import release_tasks"
+PARSE_TIME_MODULES = {"reelops", "reelops.orchestration", "reelops.orchestration.release_tail"}
 DAG_FILES = sorted(DAGS.glob("*.py"))
 
 

@@ -1,7 +1,7 @@
 """The release tail in Airflow: auto promotes, failing gates reject, a person approves via REST.
 
 A toy model kind (``tests/quality/toy_model.py``) saved in the registry for real goes
-through :func:`reelops.quality.dag_tail.release_tasks` in a small DAG written into a
+through :func:`reelops.orchestration.release_tail.release_tasks` in a small DAG written into a
 temporary DAGs folder.
 """
 
@@ -30,7 +30,7 @@ from datetime import datetime
 
 from airflow.sdk import dag, task
 
-from reelops.quality.dag_tail import release_tasks
+from reelops.orchestration.release_tail import release_tasks
 
 
 @dag(schedule=None, start_date=datetime(2026, 1, 1), catchup=False, tags=["test"])
@@ -70,7 +70,7 @@ def conf(version: str, spec: Path, approval: str) -> dict:
 
 @pytest.mark.slow
 def test_auto_approval_promotes_and_failing_gates_reject_in_process(settings, toy_dags, tmp_path):
-    from reelops.orchestration import ensure_airflow_db
+    from reelops.orchestration.runs import ensure_airflow_db
 
     spec = toy_model.write_spec(tmp_path)
     good = toy_model.save(settings, 2.0)

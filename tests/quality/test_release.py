@@ -151,8 +151,8 @@ def test_a_run_cannot_loosen_human_approval(settings, tmp_path):
 
 
 def test_in_process_training_refuses_human_approval_and_reports_failed_tasks(settings, monkeypatch):
-    import reelops.orchestration
-    from reelops.orchestration import DagRunResult
+    import reelops.orchestration.runs
+    from reelops.orchestration.runs import DagRunResult
     from reelops.specs import load_spec
 
     runs = []
@@ -161,7 +161,7 @@ def test_in_process_training_refuses_human_approval_and_reports_failed_tasks(set
         runs.append(dag_id)
         return DagRunResult(dag_id, "run-1", "failed", {"train": "failed", "gates": "skipped"})
 
-    monkeypatch.setattr(reelops.orchestration, "run_dag", run_dag)
+    monkeypatch.setattr(reelops.orchestration.runs, "run_dag", run_dag)
     monkeypatch.setattr(release, "load_spec", lambda name: load_spec(name, approval="human"))
     with pytest.raises(release.ReleaseError, match="human approval.*trigger reelops_ranker"):
         release.run_training_dag(settings, "ranker")

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from reelops.ranking.candidates import SOURCES, CandidateConfig
+from reelops.ranking.evidence import genre_kl
 from reelops.ranking.features import (
     CROSS_COLUMNS,
     LABEL,
@@ -21,7 +22,6 @@ from reelops.ranking.features import (
     labelled_rows,
 )
 from reelops.ranking.ranker import RankerError, RankerModel, check_grouped, fit_ranker
-from reelops.ranking.release import genre_kl
 from reelops.ranking.scoring import OUTSIDE, CandidateScorer
 
 CONFIG = CandidateConfig(total=40, quotas={"cowatch": 15, "genre": 15, "popular": 10, "fresh": 5})
@@ -207,7 +207,7 @@ def test_the_ranker_spec_validates():
     spec = load_spec("ranker")
     training, evaluation = configs(spec)
     assert spec.feature_service == "ranker_v1"
-    assert spec.evaluator == "reelops.ranking.release:evaluate_release"
+    assert spec.evaluator == "reelops.ranking.evidence:evaluate_release"
     assert 4 <= len(spec.search_grid()) <= 6
     assert training.candidate_config().total == 300 and evaluation.k == 10
     assert spec.gates.quality.metric == "ndcg@10" and spec.gates.quality.must_beat_baselines

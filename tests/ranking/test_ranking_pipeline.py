@@ -32,7 +32,7 @@ def world(tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(world):
     """One run of the reelops_ranker DAG: its result, work folder and saved candidate."""
-    from reelops.orchestration import run_dag
+    from reelops.orchestration.runs import run_dag
     from reelops.ranking.train import run_dir
 
     result = run_dag(world, "reelops_ranker", conf={"approval": "auto", "spec": str(SPEC)})
@@ -114,7 +114,7 @@ def test_ranker_beats_random_and_most_popular(world, trained):
 
 def test_release_evidence_for_the_gates(world, trained):
     from reelops.quality.evidence import ReleaseEvidence
-    from reelops.ranking.release import evaluate_release
+    from reelops.ranking.evidence import evaluate_release
     from reelops.specs import load_spec
 
     _, workdir = trained

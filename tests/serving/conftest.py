@@ -45,7 +45,7 @@ def _train_ranker(settings: Settings) -> str:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Served:
-    from reelops.delivery.train import train_candidate
+    from reelops.bitrate.train import train_candidate
     from reelops.registry import Registry
     from reelops.serving.recommend import example_member
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reelops.delivery.traces import Trace
+from reelops.abr.traces import Trace
 from reelops.world import WorldConfig, generate_world
 
 

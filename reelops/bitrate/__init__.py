@@ -1,0 +1,1 @@
+"""The bitrate model: a throughput quantile model, MPC over it, its training and evidence."""

@@ -1,0 +1,179 @@
+"""The `reelops bitrate` and `reelops abr` commands: train and judge the model, simulate ABR."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reelops.cli.console import fail as _fail
+from reelops.config import get_settings
+
+bitrate_app = typer.Typer(
+    help="The delivery-bitrate predictor: train, evaluate.", no_args_is_help=True
+)
+abr_app = typer.Typer(
+    help="Adaptive-bitrate simulation over throughput traces.", no_args_is_help=True
+)
+PREDICTOR_POLICY = "xgb_mpc"
+
+
+def _load_traces(folder: Path):
+    from reelops.abr.traces import TraceFormatError, load_trace_dir
+
+    try:
+        return load_trace_dir(folder)
+    except (TraceFormatError, FileNotFoundError) as exc:
+        _fail(f"cannot read traces from {folder}: {exc}")
+
+
+def _model_version(version: str | None) -> tuple[str, Path, str]:
+    """A registry version's files: the given one, else production, else the newest candidate."""
+    from reelops.bitrate.train import MODEL
+    from reelops.registry import Registry, RegistryError
+
+    registry = Registry(get_settings())
+    try:
+        if version:
+            return version, registry.files(MODEL, version), "as asked"
+        production = registry.production(MODEL)
+        if production:
+            return production.version, registry.files(MODEL, production.version), "production"
+        candidates = [v for v in registry.list(MODEL) if v.stage == "candidate"]
+        if not candidates:
+            _fail("no bitrate model in the registry: run `reelops bitrate train` first")
+        newest = candidates[-1].version
+        return newest, registry.files(MODEL, newest), "newest candidate (none in production)"
+    except RegistryError as exc:
+        _fail(str(exc))
+
+
+def _write(out: Path | None, payload: dict) -> None:
+    if out is None:
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    typer.echo(f"written to {out}")
+
+
+@bitrate_app.command("train")
+def bitrate_train() -> None:
+    """Run the reelops_bitrate DAG in-process: train, simulate, gates, approval, promotion."""
+    from reelops.bitrate.train import demo_summary
+    from reelops.quality.release import ReleaseError, release_summary, run_training_dag
+    from reelops.registry import Registry
+
+    settings = get_settings()
+    try:
+        run_training_dag(settings, "bitrate")
+    except ReleaseError as error:
+        _fail(str(error))
+    newest = Registry(settings).list("bitrate")[-1].version
+    typer.echo(demo_summary(settings, newest))
+    typer.echo(release_summary(settings, "bitrate", newest))
+
+
+@bitrate_app.command("evaluate")
+def bitrate_evaluate(
+    version: Annotated[
+        str | None, typer.Option(help="Registry version (default: production, else newest).")
+    ] = None,
+    traces: Annotated[
+        Path | None, typer.Option(help="Judge on these trace files instead of the saved hold-out.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON here.")] = None,
+) -> None:
+    """Every baseline, the model and the oracle on one hold-out; bootstrap vs robustMPC; MAE."""
+    from reelops.bitrate.data import Holdout
+    from reelops.bitrate.decision import BitrateModel
+    from reelops.bitrate.experiment import (
+        evaluate_holdout,
+        format_report,
+        holdout_json,
+        prediction_error,
+        predictor_policy,
+    )
+    from reelops.bitrate.sessions import simulate_training_sessions
+    from reelops.bitrate.train import HOLDOUT_DIR, MODEL, settings_of
+    from reelops.specs import SpecError, load_spec
+
+    version, files, why = _model_version(version)
+    try:
+        _training, evaluation = settings_of(load_spec(MODEL))
+    except SpecError as exc:
+        _fail(str(exc))
+    typer.echo(f"bitrate {version} ({why})")
+    model = BitrateModel.load(files)
+    if traces is not None:
+        test = _load_traces(traces)
+        context_of = None
+        source = str(traces)
+    else:
+        holdout = Holdout.load(files / HOLDOUT_DIR)
+        test = holdout.split("test")
+        context_of = holdout.context_of
+        source = f"saved hold-out ({holdout.kind})"
+    policy = (
+        predictor_policy(model.model, model.mode, context_of)
+        if context_of
+        else predictor_policy(model.model, model.mode)
+    )
+    result = evaluate_holdout({PREDICTOR_POLICY: policy}, test, evaluation)
+    rows = simulate_training_sessions(
+        test,
+        seed=evaluation.seed + 3,
+        sessions_per_trace=2,
+        context_of_trace=(lambda t: context_of(t.trace_id)) if context_of else None,
+    )
+    figures = {
+        "version": version,
+        "source": source,
+        "split": {"test": len(test)},
+        "test": holdout_json(result),
+        "prediction_error": prediction_error(model.model, rows),
+    }
+    typer.echo(format_report(figures))
+    _write(out, figures)
+
+
+@abr_app.command("simulate")
+def abr_simulate(
+    traces: Annotated[Path, typer.Option(help="Folder of trace files: `time_s Mbit/s` per line.")],
+    policy: Annotated[
+        str,
+        typer.Option(help="A baseline (bba, rate_based, bola, robust_mpc, oracle_mpc) or xgb_mpc."),
+    ],
+    out: Annotated[Path | None, typer.Option(help="Write per-trace QoE as JSON here.")] = None,
+    version: Annotated[str | None, typer.Option(help="Model version for xgb_mpc.")] = None,
+) -> None:
+    """Play the reference video over every trace with one policy (Pensieve's test mode)."""
+    from reelops.abr.evaluation import evaluate_policies, summarize, summary_table
+    from reelops.abr.policies import baseline_policies
+
+    known = [*baseline_policies(), PREDICTOR_POLICY]
+    if policy not in known:
+        _fail(f"--policy must be one of {known}, got {policy!r}")
+    test = _load_traces(traces)
+    if policy == PREDICTOR_POLICY:
+        from reelops.bitrate.decision import BitrateModel
+        from reelops.bitrate.experiment import predictor_policy
+
+        version, files, why = _model_version(version)
+        typer.echo(f"xgb_mpc uses bitrate {version} ({why})")
+        model = BitrateModel.load(files)
+        factory = predictor_policy(model.model, model.mode)
+    else:
+        factory = baseline_policies()[policy]
+    frame = evaluate_policies(test, {policy: factory})
+    typer.echo(summary_table(frame))
+    _write(
+        out,
+        {
+            "policy": policy,
+            "traces": str(traces),
+            "summary": summarize(frame)[policy],
+            "per_trace": frame.drop(columns=["sim_s"]).to_dict(orient="records"),
+        },
+    )

@@ -1,0 +1,91 @@
+"""`reelops ranker`: train through Airflow, evaluate a version, batch recommendations."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reelops.cli.console import fail as _fail
+from reelops.config import get_settings
+
+app = typer.Typer(
+    help="The recommendation ranker: train, evaluate, recommend.", no_args_is_help=True
+)
+
+
+@app.command("train")
+def train_command() -> None:
+    """Run the reelops_ranker DAG in-process: train, evaluate, gates, approval, promotion."""
+    from reelops.quality.release import ReleaseError, release_summary, run_training_dag
+    from reelops.ranking.train import run_dir
+
+    settings = get_settings()
+    try:
+        result = run_training_dag(settings, "ranker")
+    except ReleaseError as error:
+        _fail(str(error))
+    workdir = run_dir(settings, result.run_id)
+    typer.echo((workdir / "report.txt").read_text())
+    saved = json.loads((workdir / "candidate.json").read_text())
+    typer.echo(f"trained ranker version {saved['version']} (work folder {workdir})")
+    typer.echo(release_summary(settings, "ranker", saved["version"]))
+
+
+@app.command("evaluate")
+def evaluate_command(
+    version: Annotated[
+        str | None, typer.Option(help="Registry version (default: production, else newest).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = None,
+) -> None:
+    """Evaluate a ranker version beside the baselines on the temporal hold-out."""
+    from reelops.ranking.evidence import evaluate_version
+    from reelops.ranking.recommend import RecommendError, resolve_version
+
+    settings = get_settings()
+    try:
+        version, stage = resolve_version(settings, version)
+        report = evaluate_version(settings, version)
+    except (RecommendError, FileNotFoundError, ValueError) as error:
+        _fail(str(error))
+    typer.echo(f"ranker {version} ({stage})")
+    typer.echo(report.table())
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report.to_dict(), indent=2, default=str))
+        typer.echo(f"report written to {out}")
+
+
+@app.command("recommend")
+def recommend_command(
+    out: Annotated[Path, typer.Option(help="Output file, .csv or .parquet.")],
+    members: Annotated[str, typer.Option(help="'all' or comma-separated member ids.")] = "all",
+    k: Annotated[int, typer.Option(help="Titles per member (1..1000).")] = 10,
+    version: Annotated[
+        str | None, typer.Option(help="Registry version (default: production, else newest).")
+    ] = None,
+) -> None:
+    """Top-k unwatched titles per member from the trained ranker."""
+    from reelops.ranking.recommend import (
+        RecommendError,
+        batch_recommendations,
+        write_recommendations,
+    )
+
+    if k < 1 or k > 1000:
+        _fail(f"--k must be from 1 to 1000, got {k}")
+    if out.suffix not in (".csv", ".parquet"):
+        _fail(f"--out must end in .csv or .parquet, got {out.name!r}")
+    settings = get_settings()
+    try:
+        frame, version, stage = batch_recommendations(settings, members, k, version)
+    except (RecommendError, FileNotFoundError) as error:
+        _fail(str(error))
+    write_recommendations(frame, out)
+    typer.echo(
+        f"ranker {version} ({stage}): {frame['member_id'].nunique()} members x top {k} "
+        f"-> {out} ({len(frame)} rows)"
+    )
