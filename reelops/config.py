@@ -68,6 +68,11 @@ class Settings(BaseSettings):
         return self.home / "airflow"
 
     @property
+    def bentoml_home(self) -> Path:
+        """BentoML's home, the registry's model store included: under ``home``, never ``~``."""
+        return self.home / "bentoml"
+
+    @property
     def reports_dir(self) -> Path:
         return self.home / "reports"
 
@@ -135,6 +140,15 @@ def apply_airflow_environ(settings: Settings) -> None:
     """Set Airflow's environment in this process; call before the first ``import airflow``."""
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
     os.environ.update(airflow_environ(settings))
+
+
+def apply_bentoml_environ(settings: Settings) -> None:
+    """Point BentoML at :attr:`Settings.bentoml_home`; call before the first ``import bentoml``.
+
+    BentoML creates its home when imported, so this must run first; a value already in
+    the environment (a service started by ``reelops serve``) is kept.
+    """
+    os.environ.setdefault("BENTOML_HOME", str(settings.bentoml_home))
 
 
 @contextlib.contextmanager

@@ -13,7 +13,6 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from reelops.config import PROJECT_ROOT, Settings
+from reelops.config import PROJECT_ROOT, Settings, apply_bentoml_environ
 
 STAGES = ("candidate", "approved", "production", "rejected", "retired")
 
@@ -189,7 +188,7 @@ class Registry:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.store_path = settings.home / "bentoml" / "models"
+        self.store_path = settings.bentoml_home / "models"
         if settings.profile == "production":
             url = settings.pg_dsn().replace("postgresql://", "postgresql+psycopg2://")
         else:
@@ -200,8 +199,7 @@ class Registry:
         _metadata.create_all(self.engine)
 
     def _store(self):
-        # BentoML creates its home on import; keep it under REELOPS_HOME, never in ~.
-        os.environ.setdefault("BENTOML_HOME", str(self.settings.home / "bentoml"))
+        apply_bentoml_environ(self.settings)
         from bentoml._internal.models import ModelStore
 
         self.store_path.mkdir(parents=True, exist_ok=True)

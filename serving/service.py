@@ -11,13 +11,10 @@ worker processes or replicas, not threads.
 
 from __future__ import annotations
 
-import os
-
-from reelops.config import get_settings
+from reelops.config import apply_bentoml_environ, get_settings
 
 settings = get_settings()
-# BentoML creates its home on import: keep it under REELOPS_HOME, never in ~.
-os.environ.setdefault("BENTOML_HOME", str(settings.home / "bentoml"))
+apply_bentoml_environ(settings)  # before bentoml is imported: it creates its home then
 
 import bentoml  # noqa: E402
 from bentoml.exceptions import InvalidArgument, ServiceUnavailable  # noqa: E402

@@ -10,16 +10,22 @@ NaN path it learned for unknown networks), marked ``fallback``.
 
 from __future__ import annotations
 
-import logging
-import time
 from datetime import UTC, datetime
 
-from reelops.config import Settings
-from reelops.serving.prediction_log import PredictionLog
-from reelops.serving.production import ServedModel
-from reelops.serving.schemas import BitrateRequest, BitrateResponse
+import numpy as np
 
-log = logging.getLogger(__name__)
+from reelops.abr.video import Video
+from reelops.bitrate.decision import BitrateModel, DecisionRequest
+from reelops.bitrate.features import SessionContext
+from reelops.config import Settings
+from reelops.features.describe import newest_timestamp
+from reelops.features.online import OnlineLookup
+from reelops.features.store import open_store
+from reelops.serving.prediction_log import PredictionLog
+from reelops.serving.production import Answer, Loaded, ServedModel
+from reelops.serving.schemas import BitrateRequest, BitrateResponse
+from reelops.sources import active_source
+
 MODEL = "bitrate"
 BITS_PER_BYTE = 8
 
@@ -37,15 +43,11 @@ def serving_time(settings: Settings, data_end: datetime | None) -> datetime:
 
 def cbr_video(ladder_kbps: tuple[float, ...], n_chunks: int, chunk_s: float):
     """A constant-bitrate video for a player's own ladder (sizes = bitrate x duration)."""
-    import numpy as np
-
-    from reelops.abr.video import Video
-
     sizes = np.array([[round(b * 1000 * chunk_s / BITS_PER_BYTE)] * n_chunks for b in ladder_kbps])
     return Video(tuple(int(round(b)) for b in ladder_kbps), sizes, chunk_s)
 
 
-class BitrateEndpoint(ServedModel):
+class BitrateEndpoint(ServedModel[BitrateModel]):
     """Answers bitrate requests with the registry's production bitrate model.
 
     Args:
@@ -55,6 +57,7 @@ class BitrateEndpoint(ServedModel):
     """
 
     name = MODEL
+    route = "/bitrate"
 
     def __init__(
         self,
@@ -63,26 +66,19 @@ class BitrateEndpoint(ServedModel):
         prediction_log: PredictionLog | None = None,
         poll_seconds: float = 1.0,
     ):
-        from reelops.bitrate.decision import BitrateModel
-
         super().__init__(
             settings,
             lambda files, _v: BitrateModel.load(files),
             prediction_log=prediction_log,
             poll_seconds=poll_seconds,
         )
-        self._lookup = None
+        self._lookup: OnlineLookup | None = None
         self._as_of: datetime | None = None
-        self._ladders: dict[tuple, object] = {}
+        self._ladders: dict[tuple, BitrateModel] = {}
 
     def _network(self, network_key: str):
         """The network's online features; opened on first use, then reused."""
         if self._lookup is None:
-            from reelops.features.describe import newest_timestamp
-            from reelops.features.online import OnlineLookup
-            from reelops.features.store import open_store
-            from reelops.sources import active_source
-
             repo = open_store(self.settings, active_source(self.settings), apply=False)
             self._as_of = newest_timestamp(repo, repo.feature_view("network_throughput"))
             self._lookup = OnlineLookup(repo)
@@ -91,34 +87,40 @@ class BitrateEndpoint(ServedModel):
     def _probe(self, loaded) -> None:
         self._network("unknown:unknown")
 
-    def __call__(self, request: BitrateRequest) -> BitrateResponse:
-        """Choose the next chunk's level.
+    @staticmethod
+    def _network_key(request: BitrateRequest) -> str:
+        return f"{request.country or 'unknown'}:{request.connection or 'unknown'}"
 
-        Raises:
-            LookupError: No production bitrate model yet (the service answers 503).
-            ValueError: The request does not fit the model's video (answered 400).
-        """
-        from reelops.bitrate.decision import DecisionRequest
-        from reelops.bitrate.features import SessionContext
+    def _begin(self, request: BitrateRequest) -> tuple[None, dict]:
+        features = {
+            "network_key": self._network_key(request),
+            "buffer_s": request.buffer_s,
+            "chunks": len(request.session),
+            "device": request.device,
+        }
+        return None, features  # no member: a player session is not tied to one
 
-        started = time.perf_counter()
-        loaded = self.loaded()
+    def _online(self, request: BitrateRequest, loaded: Loaded[BitrateModel], _key) -> Answer:
+        features = self._network(self._network_key(request))
+        net = {k.split("__", 1)[1]: v for k, v in features.values.items() if v is not None}
+        return self._decide(request, loaded, net, fallback=None)
+
+    def _fallback(self, request: BitrateRequest, loaded: Loaded[BitrateModel], _key) -> Answer:
+        # Without network context: the same NaN path the model learned for unknown networks.
+        return self._decide(request, loaded, {}, fallback="online_store_unavailable")
+
+    def _decide(
+        self, request: BitrateRequest, loaded: Loaded[BitrateModel], net: dict, fallback
+    ) -> Answer:
+        """Choose the next chunk's level (``ValueError`` when the request does not fit)."""
         model = loaded.model
-        network_key = f"{request.country or 'unknown'}:{request.connection or 'unknown'}"
-        fallback, net = None, {}
-        try:
-            features = self._network(network_key)
-            net = {k.split("__", 1)[1]: v for k, v in features.values.items() if v is not None}
-        except Exception as error:  # the documented degradation, never a 5xx
-            log.warning("network features failed (%s); deciding without", type(error).__name__)
-            fallback = "online_store_unavailable"
         nan = float("nan")
         context = SessionContext(
             device=request.device,
             throughput_p10_mbps=float(net.get("throughput_p10_7d", nan)),
             throughput_p50_mbps=float(net.get("throughput_p50_7d", nan)),
             throughput_p90_mbps=float(net.get("throughput_p90_7d", nan)),
-            network_key=network_key,
+            network_key=self._network_key(request),
         )
         chunks = request.session
         throughputs = [
@@ -130,15 +132,16 @@ class BitrateEndpoint(ServedModel):
         if request.ladder_kbps is not None:
             model = self._for_ladder(tuple(request.ladder_kbps), model)
         index = request.chunk_index if request.chunk_index is not None else len(chunks)
-        model_request = DecisionRequest(
-            chunk_index=min(index, model.video.n_chunks - 1),
-            buffer_s=request.buffer_s,
-            levels=[c.level for c in chunks],
-            throughputs_mbps=throughputs,
-            download_s=[c.download_s for c in chunks],
-            context=context,
+        decision = model.decide(  # thread-safe: keeps nothing between calls
+            DecisionRequest(
+                chunk_index=min(index, model.video.n_chunks - 1),
+                buffer_s=request.buffer_s,
+                levels=[c.level for c in chunks],
+                throughputs_mbps=throughputs,
+                download_s=[c.download_s for c in chunks],
+                context=context,
+            )
         )
-        decision = model.decide(model_request)  # thread-safe: keeps nothing between calls
         response = BitrateResponse(
             model_version=loaded.version.version,
             quantiles={
@@ -149,28 +152,10 @@ class BitrateEndpoint(ServedModel):
             bitrate_kbps=float(decision.bitrate_kbps),
             fallback=fallback,
         )
-        if self.prediction_log is not None:
-            self.prediction_log.log(
-                endpoint="/bitrate",
-                model_name=MODEL,
-                model_version=response.model_version,
-                member_key=None,
-                features={
-                    "network_key": network_key,
-                    "buffer_s": request.buffer_s,
-                    "chunks": len(chunks),
-                    "device": request.device,
-                },
-                output={"level": response.level, "quantiles": response.quantiles},
-                latency_ms=(time.perf_counter() - started) * 1e3,
-                fallback=fallback is not None,
-            )
-        return response
+        return Answer(response, {"level": response.level, "quantiles": response.quantiles})
 
-    def _for_ladder(self, ladder: tuple[float, ...], model):
+    def _for_ladder(self, ladder: tuple[float, ...], model: BitrateModel) -> BitrateModel:
         """The same throughput model planning over the player's own ladder (cached)."""
-        from reelops.bitrate.decision import BitrateModel
-
         key = (id(model), ladder)
         if key not in self._ladders:
             video = cbr_video(ladder, model.video.n_chunks, model.video.chunk_s)

@@ -24,7 +24,7 @@ def running_services(settings: Settings, ports: dict[str, int] | None = None):
         **os.environ,
         "REELOPS_HOME": str(settings.home),
         "REELOPS_PROFILE": settings.profile,
-        "BENTOML_HOME": str(settings.home / "bentoml"),
+        "BENTOML_HOME": str(settings.bentoml_home),
         "PYTHONPATH": str(PROJECT_ROOT),
     }
     log_dir = settings.home / "serving-logs"

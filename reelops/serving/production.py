@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -20,6 +21,7 @@ from reelops.registry import ModelVersion, Registry
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+ONLINE_STORE_DOWN = "online_store_unavailable"
 
 
 @dataclass(frozen=True)
@@ -103,14 +105,35 @@ class ProductionModel(Generic[T]):
             self._thread.join(timeout=5)
 
 
-class ServedModel(Generic[T]):
-    """What both endpoints share: the production model, the log, readiness and info.
+@dataclass(frozen=True)
+class Answer:
+    """An endpoint's answer and what the prediction log keeps of it.
 
-    Subclasses set :attr:`name` (the registry name), pass a loader, and implement
+    Attributes:
+        response: The response model returned to the caller.
+        output: The answer as logged (ids and levels, no raw member id).
+        features: Request facts to log besides the ones :meth:`ServedModel._begin` gave.
+    """
+
+    response: Any
+    output: dict[str, Any]
+    features: dict[str, Any] = field(default_factory=dict)
+
+
+class ServedModel(Generic[T]):
+    """The one skeleton both endpoints answer with: time, look up, fall back, respond, log.
+
+    A call takes the production version it will use to its end, asks the subclass for
+    the request's log identity (:meth:`_begin`), answers with the online store
+    (:meth:`_online`) or, when the store fails, with the documented fallback
+    (:meth:`_fallback`, marked ``online_store_unavailable``), and logs the answer.
+    A ``ValueError`` is the caller's fault (answered 400) and is never turned into a
+    fallback. Subclasses set :attr:`name` and :attr:`route` and implement
     :meth:`_probe` (a cheap call that fails when the online store does).
     """
 
     name: str
+    route: str
 
     def __init__(
         self,
@@ -123,6 +146,54 @@ class ServedModel(Generic[T]):
         self.settings = settings
         self.prediction_log = prediction_log
         self.models = ProductionModel(settings, self.name, loader, poll_seconds=poll_seconds)
+
+    def __call__(self, request):
+        """Answer one request with the production model.
+
+        Raises:
+            LookupError: No production version yet (the service answers 503).
+            ValueError: The request does not fit the model (the service answers 400).
+        """
+        started = time.perf_counter()
+        loaded = self.loaded()  # this request keeps this version to its end
+        member_key, features = self._begin(request)
+        fallback = None
+        try:
+            answer = self._online(request, loaded, member_key)
+        except ValueError:
+            raise
+        except Exception as error:  # the documented degradation, never a 5xx
+            log.warning(
+                "%s: online store failed (%s); answering the fallback",
+                self.route,
+                type(error).__name__,
+            )
+            fallback = ONLINE_STORE_DOWN
+            answer = self._fallback(request, loaded, member_key)
+        if self.prediction_log is not None:
+            self.prediction_log.log(
+                endpoint=self.route,
+                model_name=self.name,
+                model_version=loaded.version.version,
+                member_key=member_key,
+                features={**features, **answer.features},
+                output=answer.output,
+                latency_ms=(time.perf_counter() - started) * 1e3,
+                fallback=fallback is not None,
+            )
+        return answer.response
+
+    def _begin(self, request) -> tuple[str | None, dict[str, Any]]:
+        """The request's pseudonymous member key (or None) and the facts to log."""
+        raise NotImplementedError
+
+    def _online(self, request, loaded: Loaded[T], member_key: str | None) -> Answer:
+        """The answer with features from the online store (may raise when it fails)."""
+        raise NotImplementedError
+
+    def _fallback(self, request, loaded: Loaded[T], member_key: str | None) -> Answer:
+        """The documented answer without the online store."""
+        raise NotImplementedError
 
     def loaded(self) -> Loaded[T]:
         """The version this request uses to its end.
