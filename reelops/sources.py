@@ -36,6 +36,7 @@ class SourceInfo:
     last_ts: datetime | None
     rows: dict[str, int]
     path: Path
+    generation: str | None = None  # new on every write: derived stores compare it
 
 
 def to_arrow(table: str, frame: pd.DataFrame) -> pa.Table:
@@ -110,6 +111,7 @@ def write_source(
             "first_ts": first.isoformat() if first else None,
             "last_ts": last.isoformat() if last else None,
             "rows": {t: d.num_rows for t, d in converted.items()},
+            "generation": uuid.uuid4().hex,
         }
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2))
         replacing = final.exists()
@@ -128,19 +130,19 @@ def write_source(
 def reset_derived(settings: Settings, name: str) -> None:
     """Drop everything derived from a source that was just replaced.
 
-    Day partitions, marts and online features of the old version would otherwise mix
-    with the new one (a regenerated world reuses event ids). All of it is rebuilt from
-    the new source by the next pipeline run; the source itself is never touched here.
+    Day partitions and marts of the old version would otherwise mix with the new one (a
+    regenerated world reuses event ids). All of it is rebuilt from the new source by the
+    next pipeline run; the source itself is never touched here. The Feast project is
+    reset by the feature store itself the next time it opens the source, because the
+    source's ``generation`` no longer matches the one it was built from (see
+    :func:`reelops.features.store.open_store`).
     """
-    from reelops.features.store import teardown
-
     for folder in (
         settings.lake_dir(name),
         settings.warehouse_dir / name,
         settings.home / "dbt" / name,
     ):
         shutil.rmtree(folder, ignore_errors=True)
-    teardown(settings, name)
 
 
 def source_info(settings: Settings, name: str) -> SourceInfo:
@@ -157,6 +159,7 @@ def source_info(settings: Settings, name: str) -> SourceInfo:
         last_ts=parse(meta["last_ts"]),
         rows=meta["rows"],
         path=path,
+        generation=meta.get("generation"),
     )
 
 

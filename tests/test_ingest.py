@@ -9,6 +9,7 @@ from datetime import datetime
 import pyarrow.parquet as pq
 
 from reelops import lake
+from reelops.features.store import reset_if_replaced
 from reelops.ingest import land_interval
 from reelops.privacy import MemberKeyVault, load_key, pseudonym
 from reelops.sources import read_source_table
@@ -79,13 +80,17 @@ def test_replacing_a_source_drops_what_was_derived_from_it(
     folder, _ = movielens_dir
     import_movielens(settings, folder)
     land_interval(settings, "movielens", START, END)
-    feast_files = settings.home / "feast" / "movielens"
-    feast_files.mkdir(parents=True)
+    assert not reset_if_replaced(settings, "movielens")  # first use: nothing to reset
+    leftover = settings.home / "feast" / "movielens" / "online_store.db"
+    leftover.write_text("online rows of the old data")
     assert any(settings.lake_dir("movielens").rglob("*.parquet"))
     other = tmp_path / "other"
     movielens_writer(other, n_users=12, seed=5)
     import_movielens(settings, other)  # a different data set under the same source name
     assert not settings.lake_dir("movielens").exists()
-    assert not feast_files.exists()
+    # The feature store sees the new generation when it next opens the source.
+    assert reset_if_replaced(settings, "movielens")
+    assert not leftover.exists()
+    assert not reset_if_replaced(settings, "movielens")
     result = land_interval(settings, "movielens", START, END)
     assert result.rows["members"] == 12

@@ -23,6 +23,7 @@ from urllib.parse import quote, unquote, urlsplit
 from reelops.config import PROJECT_ROOT, Settings, temporary_environ
 from reelops.features.transforms import GENRE_FLAG_COLUMNS
 from reelops.locks import folder_lock
+from reelops.sources import SourceError, active_source, source_info
 
 if TYPE_CHECKING:
     from feast import FeatureStore
@@ -326,14 +327,13 @@ def open_store(settings: Settings, source: str | None = None, *, apply: bool = T
     """
     import warnings
 
-    from reelops.sources import active_source
-
     # Feast warns on every apply and retrieval that on-demand views are "experimental";
     # ReelOps uses them knowingly, and the warning would fill every task log.
     warnings.filterwarnings(
         "ignore", message="On demand feature view is an experimental", category=RuntimeWarning
     )
     source = source or active_source(settings)
+    reset_if_replaced(settings, source)
     if settings.profile == "local":
         sync_catalogue(settings, source)
     else:
@@ -344,6 +344,31 @@ def open_store(settings: Settings, source: str | None = None, *, apply: bool = T
     if apply:
         repo.applied = apply_if_changed(repo)
     return repo
+
+
+def reset_if_replaced(settings: Settings, source: str) -> bool:
+    """Tear the source's Feast project down if the source was replaced since it was built.
+
+    Generating or importing a source again gives it a new ``generation``; online rows and
+    watermarks of the old data must not survive into the new. Sources without stored
+    metadata (hand-made warehouses in tests) are left alone.
+
+    Returns:
+        True when the project was torn down.
+    """
+    try:
+        generation = source_info(settings, source).generation
+    except SourceError:
+        return False
+    if generation is None:
+        return False
+    stamp = feast_dir(settings, source) / "source-generation"
+    stale = stamp.is_file() and stamp.read_text().strip() != generation
+    if stale:
+        teardown(settings, source)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(generation + "\n")
+    return stale
 
 
 def definitions_digest(repo: FeatureRepo) -> str:
