@@ -32,13 +32,18 @@ serve: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
+PY_PATHS := reelops dags serving tests benchmarks feature_repo
+
+# ruff (with Airflow's AIR rules), the import contracts in pyproject.toml, sqlfluff on dbt.
 lint: $(STAMP)
-	$(BIN)/ruff check reelops dags tests benchmarks feature_repo
-	$(BIN)/ruff format --check reelops dags tests benchmarks feature_repo
+	$(BIN)/ruff check $(PY_PATHS)
+	$(BIN)/ruff format --check $(PY_PATHS)
+	$(BIN)/lint-imports
+	cd dbt && ../$(BIN)/sqlfluff lint models
 
 format: $(STAMP)
-	$(BIN)/ruff format reelops dags tests benchmarks feature_repo
-	$(BIN)/ruff check --fix reelops dags tests benchmarks feature_repo
+	$(BIN)/ruff format $(PY_PATHS)
+	$(BIN)/ruff check --fix $(PY_PATHS)
 
 # Re-resolve every pin (needs uv; run after changing pyproject.toml dependencies).
 lock: $(STAMP)
