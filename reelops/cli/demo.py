@@ -42,8 +42,7 @@ def _dbt_tests(run_results: Path) -> tuple[int, int]:
 
 def _show_online_features(settings) -> None:
     """One member's and one network context's online features, then each view's freshness."""
-    from reelops.features.describe import describe_store, freshness_lines
-    from reelops.features.online import member_lookup
+    from reelops.features.describe import describe_store, freshness_lines, member_lookup
     from reelops.features.store import open_store
     from reelops.privacy import MemberKeyVault
     from reelops.warehouse import read_mart

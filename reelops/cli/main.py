@@ -252,7 +252,7 @@ def features_get(
     ] = None,
 ) -> None:
     """Show a member's online features (and a network context's, and titles'), stale ones marked."""
-    from reelops.features.online import member_lookup
+    from reelops.features.describe import member_lookup
     from reelops.features.store import FeatureStoreError
 
     try:

@@ -1,13 +1,20 @@
-"""What the feature store holds: entities, views, services, and how fresh each view is."""
+"""For people: what the feature store holds, how fresh each view is, one member's features."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
 from reelops.config import Settings
 from reelops.features.materialize import STATIC_CADENCE, watermarks
+from reelops.features.online import OnlineFeatures, OnlineLookup
 from reelops.features.store import FeatureRepo, open_store
+from reelops.privacy import MemberKeyVault
+from reelops.warehouse import read_mart
 
 
 @dataclass(frozen=True)
@@ -53,9 +60,6 @@ def newest_timestamp(repo: FeatureRepo, view) -> datetime | None:
     source = view.batch_source
     column = source.timestamp_field
     if hasattr(source, "path") and source.path:
-        import pyarrow.compute as pc
-        import pyarrow.parquet as pq
-
         values = pq.read_table(source.path, columns=[column]).column(column)
         newest = pc.max(values).as_py() if len(values) else None
     else:
@@ -166,3 +170,48 @@ def format_description(description: StoreDescription) -> str:
     lines.append("freshness")
     lines += freshness_lines(d)
     return "\n".join(lines)
+
+
+def member_lookup(
+    settings: Settings,
+    member_id: str,
+    *,
+    network: str | None = None,
+    titles: Sequence[str] = (),
+    at: datetime | None = None,
+    source: str | None = None,
+    repo: FeatureRepo | None = None,
+) -> OnlineFeatures:
+    """Look up a member by raw id (as in the source), as ``reelops features get`` does.
+
+    Args:
+        settings: Platform settings.
+        member_id: The raw member id; mapped to its pseudonym through the private vault.
+        network: ``country:connection_type``; by default the member's own, from dim_members.
+        titles: Candidate titles to include.
+        at: Request time; by default the online store's newest watermark (its "as of").
+        source: Source name; the active source when None.
+        repo: An already open store.
+
+    Raises:
+        LookupError: the member was never ingested, or nothing has been materialized.
+    """
+    repo = repo or open_store(settings, source)
+    with MemberKeyVault(settings) as vault:
+        member_key = vault.key_of(repo.source, member_id)
+    if member_key is None:
+        raise LookupError(f"member {member_id!r} was never ingested for source {repo.source!r}")
+    if network is None:
+        members = read_mart(settings, repo.source, "dim_members")
+        row = members[members["member_key"] == member_key]
+        if len(row):
+            network = f"{row['country'].iloc[0]}:{row['connection_type'].iloc[0]}"
+    if at is None:
+        marks = [mark for mark in watermarks(repo).values() if mark is not None]
+        if not marks:
+            raise LookupError(
+                f"nothing is materialized for source {repo.source!r} yet: run "
+                "`reelops features materialize` or the daily DAG"
+            )
+        at = max(marks)
+    return OnlineLookup(repo).lookup(member_key, list(titles), network, at)

@@ -13,15 +13,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from reelops.config import Settings
 from reelops.features.store import FeatureRepo, FeatureStoreError
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 PRESENT, MISSING, STALE = "present", "missing", "stale"
 RANKER_SERVICE = "ranker_v1"
@@ -334,8 +331,6 @@ class OnlineLookup:
         The udf gets what Feast gives it: one row per title with its sources' features
         under their short names and the request fields.
         """
-        import pandas as pd
-
         values: dict[str, np.ndarray] = {}
         states: dict[str, np.ndarray] = {}
         for odfv in self.odfvs:
@@ -385,8 +380,6 @@ class OnlineLookup:
             Member, per-title (with on-demand features) and network features, each with
             its status.
         """
-        import pandas as pd
-
         started = time.perf_counter()
         at = _utc_naive(request_time)
         title_ids = list(title_ids)
@@ -456,53 +449,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.floating):
         return None if np.isnan(value) else float(value)
     return value
-
-
-def member_lookup(
-    settings: Settings,
-    member_id: str,
-    *,
-    network: str | None = None,
-    titles: Sequence[str] = (),
-    at: datetime | None = None,
-    source: str | None = None,
-    repo: FeatureRepo | None = None,
-) -> OnlineFeatures:
-    """Look up a member by raw id (as in the source), as ``reelops features get`` does.
-
-    Args:
-        settings: Platform settings.
-        member_id: The raw member id; mapped to its pseudonym through the private vault.
-        network: ``country:connection_type``; by default the member's own, from dim_members.
-        titles: Candidate titles to include.
-        at: Request time; by default the online store's newest watermark (its "as of").
-        source: Source name; the active source when None.
-        repo: An already open store.
-
-    Raises:
-        LookupError: the member was never ingested, or nothing has been materialized.
-    """
-    from reelops.features.materialize import watermarks
-    from reelops.features.store import open_store
-    from reelops.privacy import MemberKeyVault
-    from reelops.warehouse import read_mart
-
-    repo = repo or open_store(settings, source)
-    with MemberKeyVault(settings) as vault:
-        member_key = vault.key_of(repo.source, member_id)
-    if member_key is None:
-        raise LookupError(f"member {member_id!r} was never ingested for source {repo.source!r}")
-    if network is None:
-        members = read_mart(settings, repo.source, "dim_members")
-        row = members[members["member_key"] == member_key]
-        if len(row):
-            network = f"{row['country'].iloc[0]}:{row['connection_type'].iloc[0]}"
-    if at is None:
-        marks = [mark for mark in watermarks(repo).values() if mark is not None]
-        if not marks:
-            raise LookupError(
-                f"nothing is materialized for source {repo.source!r} yet: run "
-                "`reelops features materialize` or the daily DAG"
-            )
-        at = max(marks)
-    return OnlineLookup(repo).lookup(member_key, list(titles), network, at)

@@ -1,34 +1,39 @@
-"""The Feast store of one source: its environment, definitions, and apply-if-changed.
+"""The Feast store of one source: open it, apply changed definitions, tear it down.
 
 Each source is its own Feast project (``reelops_<source>``), so imported and synthetic
-data never share an online store. ``feature_repo/<profile>/feature_store.yaml`` and the
-definition modules read their locations from environment variables set here.
+data never share an online store; where it lives is :mod:`reelops.features.environment`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
-import re
 import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote, urlsplit
 
-from reelops.config import PROJECT_ROOT, Settings, temporary_environ
+from reelops.config import Settings, temporary_environ
+from reelops.features.environment import (
+    REGISTRY_PG_SCHEMA,
+    REPO_DIR,
+    FeatureStoreError,
+    catalogue_path,
+    feast_dir,
+    feast_environ,
+    project_name,
+    store_yaml,
+)
 from reelops.features.transforms import GENRE_FLAG_COLUMNS
+from reelops.features.versions import definitions_digest
 from reelops.locks import folder_lock
 from reelops.sources import SourceError, active_source, source_info
 
 if TYPE_CHECKING:
     from feast import FeatureStore
 
-REPO_DIR = PROJECT_ROOT / "feature_repo"
 # Import order matters only for readability: each module imports what it uses.
 REPO_MODULES = (
     "data_sources",
@@ -39,110 +44,8 @@ REPO_MODULES = (
     "on_demand",
     "feature_services",
 )
-REGISTRY_PG_SCHEMA = "reelops_feast"
-CATALOGUE_VALID_FROM = "1970-01-01 00:00:00"
 # Loading the definitions swaps sys.path and sys.modules entries for a moment.
 _LOAD_LOCK = threading.Lock()
-
-
-class FeatureStoreError(RuntimeError):
-    """The feature store cannot be opened or used as asked."""
-
-
-def project_name(source: str) -> str:
-    """The Feast project of a source: ``reelops_<source>`` with only ``[a-z0-9_]``."""
-    return "reelops_" + re.sub(r"[^a-z0-9_]", "_", source.lower())
-
-
-def feast_dir(settings: Settings, source: str) -> Path:
-    """Where a source's local Feast files live (registry, online store, catalogue, stamps)."""
-    return settings.home / "feast" / source
-
-
-def catalogue_path(settings: Settings, source: str) -> Path:
-    """The local title catalogue: dim_titles' static columns plus a ``valid_from`` time."""
-    return feast_dir(settings, source) / "title_catalogue.parquet"
-
-
-def store_yaml(settings: Settings) -> Path:
-    return REPO_DIR / settings.profile / "feature_store.yaml"
-
-
-REDIS_CONNECT_TIMEOUT_S = 0.5
-
-
-def redis_connection_string(redis_url: str) -> str:
-    """Feast's Redis format (``host:port,db=0,password=...``) from a ``redis://`` URL."""
-    parts = urlsplit(redis_url)
-    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
-        raise FeatureStoreError(
-            f"REELOPS_REDIS_URL must look like redis://host:port/db, got {redis_url!r}"
-        )
-    out = [f"{parts.hostname}:{parts.port or 6379}"]
-    db = parts.path.strip("/")
-    if db:
-        out.append(f"db={int(db)}")
-    if parts.password:
-        out.append(f"password={unquote(parts.password)}")
-    if parts.username and parts.username != "default":
-        out.append(f"username={unquote(parts.username)}")
-    if parts.scheme == "rediss":
-        out.append("ssl=true")
-    # A Redis host that does not answer fails a request in half a second (the serving
-    # fallback's budget), not after the operating system's connect timeout of minutes.
-    out.append(f"socket_connect_timeout={REDIS_CONNECT_TIMEOUT_S}")
-    return ",".join(out)
-
-
-def registry_url(settings: Settings) -> str:
-    """SQLAlchemy URL of the SQL registry, with its own schema on the search path."""
-    password = settings.pg_password.get_secret_value()
-    auth = quote(settings.pg_user, safe="")
-    if password:
-        auth += ":" + quote(password, safe="")
-    return (
-        f"postgresql+psycopg://{auth}@{settings.pg_host}:{settings.pg_port}/"
-        f"{settings.pg_database}?options=-csearch_path%3D{REGISTRY_PG_SCHEMA}"
-    )
-
-
-def catalogue_query(schema: str) -> str:
-    """The production title catalogue: dim_titles' static columns with ``valid_from``."""
-    flags = ", ".join(GENRE_FLAG_COLUMNS)
-    return (
-        f"select title_id, {flags}, n_genres, cast(release_date as timestamp) as release_ts, "
-        f"timestamp '{CATALOGUE_VALID_FROM}' as valid_from from {schema}.dim_titles"
-    )
-
-
-def feast_environ(settings: Settings, source: str) -> dict[str, str]:
-    """The variables ``feature_store.yaml`` and the definition modules read, for one source."""
-    env = {"REELOPS_FEAST_PROJECT": project_name(source)}
-    if settings.profile == "local":
-        folder = feast_dir(settings, source)
-        env |= {
-            "REELOPS_FEAST_OFFLINE": "file",
-            "REELOPS_FEAST_REGISTRY": str(folder / "registry.db"),
-            "REELOPS_FEAST_ONLINE_PATH": str(folder / "online.db"),
-            "REELOPS_FEAST_MARTS_DIR": str(settings.marts_dir(source)),
-            "REELOPS_FEAST_CATALOGUE_PATH": str(catalogue_path(settings, source)),
-        }
-    else:
-        schema = settings.pg_schema(source)
-        env |= {
-            "REELOPS_FEAST_OFFLINE": "postgres",
-            "REELOPS_FEAST_REGISTRY": registry_url(settings),
-            "REELOPS_FEAST_REDIS": redis_connection_string(settings.redis_url),
-            "REELOPS_FEAST_PG_SCHEMA": schema,
-            "REELOPS_FEAST_CATALOGUE_QUERY": catalogue_query(schema),
-            "REELOPS_PG_HOST": settings.pg_host,
-            "REELOPS_PG_PORT": str(settings.pg_port),
-            "REELOPS_PG_USER": settings.pg_user,
-            # JSON is valid YAML: the password arrives quoted, whatever it holds.
-            "REELOPS_FEAST_PG_PASSWORD": json.dumps(settings.pg_password.get_secret_value()),
-            "REELOPS_PG_DATABASE": settings.pg_database,
-        }
-    return env
 
 
 @dataclass(frozen=True)
@@ -227,6 +130,11 @@ class FeatureRepo:
     @property
     def folder(self) -> Path:
         return feast_dir(self.settings, self.source)
+
+    @property
+    def store_yaml(self) -> Path:
+        """The profile's ``feature_store.yaml`` this store was opened with."""
+        return store_yaml(self.settings)
 
     def feature_view(self, name: str):
         """A batch feature view's definition (ttl, tags, schema), from the loaded repository."""
@@ -369,68 +277,6 @@ def reset_if_replaced(settings: Settings, source: str) -> bool:
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(generation + "\n")
     return stale
-
-
-def definitions_digest(repo: FeatureRepo) -> str:
-    """A hash of the definitions (resolved for this source) and the profile's YAML."""
-    digest = hashlib.sha256()
-    digest.update(store_yaml(repo.settings).read_bytes())
-    digest.update(repo.project.encode())
-    for obj in sorted(repo.definitions.objects, key=lambda o: (type(o).__name__, o.name)):
-        digest.update(f"{type(obj).__name__}:{obj.name}".encode())
-        if hasattr(obj, "feature_transformation"):
-            # The udf's pickle is not stable across processes; its source text is.
-            digest.update(obj.feature_transformation.udf_string.encode())
-            digest.update(repr(sorted((f.name, str(f.dtype)) for f in obj.features)).encode())
-            digest.update(repr(sorted(obj.source_feature_view_projections)).encode())
-            digest.update(repr(sorted(obj.source_request_sources)).encode())
-            digest.update(repr(sorted(obj.tags.items())).encode())
-        else:
-            proto = obj.to_proto()
-            spec = proto.spec if "spec" in proto.DESCRIPTOR.fields_by_name else proto
-            digest.update(_without_times(spec).SerializeToString(deterministic=True))
-    return digest.hexdigest()
-
-
-def feature_service_version(repo: FeatureRepo, service: str) -> str:
-    """A short hash of one feature service and the views it reads: changes when they do."""
-    wanted = repo.service(service)
-    views = {p.name for p in wanted.feature_view_projections}
-    digest = hashlib.sha256(_without_times(wanted.to_proto().spec).SerializeToString(True))
-    for view in sorted(repo.definitions.feature_views, key=lambda v: v.name):
-        if view.name in views:
-            digest.update(_without_times(view.to_proto().spec).SerializeToString(True))
-    for view in sorted(repo.definitions.on_demand_views, key=lambda v: v.name):
-        if view.name in views:
-            digest.update(view.feature_transformation.udf_string.encode())
-    return digest.hexdigest()[:16]
-
-
-_TIME_FIELDS = {"meta", "created_timestamp", "last_updated_timestamp"}
-
-
-def _without_times(message):
-    """A copy of a proto without the creation/update times that every new object gets."""
-    clean = type(message)()
-    clean.CopyFrom(message)
-    _clear_times(clean)
-    return clean
-
-
-def _clear_times(message) -> None:
-    from google.protobuf.descriptor import FieldDescriptor
-
-    for descriptor, value in message.ListFields():
-        if descriptor.name in _TIME_FIELDS:
-            message.ClearField(descriptor.name)
-        elif descriptor.type == FieldDescriptor.TYPE_MESSAGE:
-            if descriptor.is_repeated:
-                if descriptor.message_type.GetOptions().map_entry:
-                    continue
-                for item in value:
-                    _clear_times(item)
-            else:
-                _clear_times(value)
 
 
 def _stamp_path(repo: FeatureRepo) -> Path:

@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 import pytest
 
 from reelops.config import Settings
-from reelops.features.materialize import ORIGIN, plan_window
-from reelops.features.store import (
+from reelops.features.environment import (
     REPO_DIR,
     FeatureStoreError,
     feast_environ,
     project_name,
     redis_connection_string,
 )
+from reelops.features.materialize import ORIGIN, plan_window
 
 D = datetime(2026, 1, 10)
 
@@ -129,7 +129,8 @@ def test_definitions_are_applied_once_and_a_changed_view_starts_over(repo, wareh
 
 
 def test_feature_service_version_is_stable_and_per_service(tmp_path):
-    from reelops.features.store import FeatureRepo, feature_service_version, load_definitions
+    from reelops.features.store import FeatureRepo, load_definitions
+    from reelops.features.versions import feature_service_version
 
     settings = Settings(home=tmp_path, profile="local")
 
