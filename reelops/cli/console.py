@@ -1,6 +1,8 @@
-"""How every `reelops` command reports a user error: one red line, exit code 2."""
+"""What every `reelops` command shares: one red line and exit code 2 for a user error; days."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import typer
 
@@ -9,3 +11,8 @@ def fail(message: str) -> None:
     """Print ``error: message`` to stderr and exit with code 2."""
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=2)
+
+
+def day(value: datetime) -> datetime:
+    """Midnight of ``value``'s day (options given as dates are whole days)."""
+    return datetime.combine(value.date(), datetime.min.time())

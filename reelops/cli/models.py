@@ -1,0 +1,119 @@
+"""`reelops models`: the registry's versions, stages, gates, lineage and audit trail."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from reelops.cli.console import fail as _fail
+from reelops.config import get_settings
+
+models_app = typer.Typer(help="The model registry: versions, stages, audit.", no_args_is_help=True)
+
+
+def _registry():
+    from reelops.registry import Registry
+
+    return Registry(get_settings())
+
+
+def _registry_call(action):
+    from reelops.registry import RegistryError
+
+    try:
+        return action()
+    except RegistryError as exc:
+        _fail(str(exc))
+
+
+@models_app.command("list")
+def models_list(
+    name: Annotated[str | None, typer.Argument(help="Only this model (e.g. ranker).")] = None,
+) -> None:
+    """List model versions with their stage and headline metrics."""
+    versions = _registry().list(name)
+    if not versions:
+        typer.echo("no model versions yet")
+    for v in versions:
+        metrics = ", ".join(
+            f"{k}={val:.4g}"
+            for k, val in list(v.metrics.items())[:3]
+            if isinstance(val, (int, float))
+        )
+        typer.echo(f"{v.tag:<40} {v.stage:<10} {v.created_at}  {metrics}")
+
+
+@models_app.command("show")
+def models_show(
+    name: Annotated[str, typer.Argument(help="Model name.")],
+    version: Annotated[str, typer.Argument(help="Version (see `reelops models list`).")],
+) -> None:
+    """Show one version: stage, metrics, gates, reports, lineage and its audit trail."""
+    import json
+
+    registry = _registry()
+    v = _registry_call(lambda: registry.get(name, version))
+    from reelops.quality.release import gate_table
+
+    typer.echo(f"{v.tag}  stage={v.stage}  created {v.created_at}")
+    typer.echo("metrics:")
+    typer.echo(json.dumps(v.metrics, indent=2, default=str))
+    table = gate_table(v)
+    if table is None:
+        typer.echo("gates: not run yet")
+    else:
+        verdict = "PASSED" if v.gates.get("passed") else "FAILED"
+        champion = v.gates.get("champion_version") or "none (first model)"
+        typer.echo(f"gates: {verdict} (champion {champion}, approval {v.gates.get('approval')})")
+        typer.echo(table)
+    typer.echo("reports:" + ("" if v.reports else " none"))
+    for report, path in v.reports.items():
+        typer.echo(f"  {report}: {path}")
+    typer.echo("lineage:")
+    typer.echo(json.dumps(v.lineage, indent=2, default=str))
+    typer.echo("audit:")
+    for e in registry.audit_log(name):
+        if version in (e.from_version, e.to_version):
+            typer.echo(
+                f"  {e.at} {e.actor} {e.action} {e.from_version} -> {e.to_version}: {e.reason}"
+            )
+
+
+@models_app.command("promote")
+def models_promote(
+    name: Annotated[str, typer.Argument(help="Model name.")],
+    version: Annotated[str, typer.Argument(help="Version to put in production.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
+) -> None:
+    """Make a version the production one (the previous production version is retired)."""
+    registry = _registry()
+    v = _registry_call(lambda: registry.promote(name, version, reason=reason))
+    typer.echo(f"{v.tag} is now in production")
+
+
+@models_app.command("reject")
+def models_reject(
+    name: Annotated[str, typer.Argument(help="Model name.")],
+    version: Annotated[str, typer.Argument(help="Version to reject.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
+) -> None:
+    """Reject a candidate or approved version; it can never be promoted."""
+    import getpass
+
+    registry = _registry()
+    v = _registry_call(
+        lambda: registry.reject(name, version, actor=getpass.getuser(), reason=reason)
+    )
+    typer.echo(f"{v.tag} rejected")
+
+
+@models_app.command("rollback")
+def models_rollback(
+    name: Annotated[str, typer.Argument(help="Model name.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
+) -> None:
+    """Put back the version that served before the current production version."""
+    registry = _registry()
+    v = _registry_call(lambda: registry.rollback(name, reason=reason))
+    typer.echo(f"rolled back: {v.tag} is in production again")
