@@ -20,23 +20,19 @@ import pandas as pd
 from reelops.abr.evaluation import multi_start
 from reelops.bitrate.data import Holdout, delivery_rows, source_holdout
 from reelops.bitrate.decision import MODEL_DIR, POLICY_FILE, BitrateModel
-from reelops.bitrate.experiment import (
+from reelops.bitrate.evaluation import evaluate_holdout, holdout_json, prediction_error
+from reelops.bitrate.features import features_from_rows
+from reelops.bitrate.report import format_report
+from reelops.bitrate.selection import (
     POLICY,
-    EvaluationSettings,
-    TrainingSettings,
     augmentation_rows,
-    evaluate_holdout,
-    format_report,
-    holdout_json,
     model_grid,
-    prediction_error,
     predictor_policy,
-    protocol,
     select_model,
 )
-from reelops.bitrate.features import features_from_rows
 from reelops.bitrate.sessions import simulate_training_sessions
-from reelops.bitrate.throughput import training_set as usable_rows
+from reelops.bitrate.settings import EvaluationSettings, TrainingSettings, protocol
+from reelops.bitrate.targets import training_set as usable_rows
 from reelops.config import Settings, get_settings
 from reelops.specs import ModelSpec, load_spec, validate_section
 
