@@ -26,12 +26,13 @@ class TrainingSettings(BaseModel):
         modes: Ways MPC may use the model, chosen on validation: a quantile level, or
             ``"scenarios"`` (every quantile as an equally likely future).
         split: Shares of train, validation and test trace files.
-        split_seed: Seed of the by-file split.
+        split_seed: Seed of the by-file split (and of the pick of hold-out segments).
         validation_starts: Sessions per validation trace (row 1 and random rows).
-        holdout_traces_per_segment: On the synthetic world, fresh traces drawn per
-            country x connection for validation and for test.
-        holdout_segments: On the world, use only this many segments (a seeded pick;
-            0 for all 32), to keep small runs small.
+        holdout_traces_per_segment: On a source that publishes its hold-out (the
+            synthetic world publishes 2), the first this many traces per country x
+            connection for validation and for test.
+        holdout_segments: On such a source, use only this many segments (a pick
+            seeded with ``split_seed``; 0 for all 32), to keep small runs small.
         reference_rows: Training-feature rows saved with the model for drift checks.
         seed: Seed of session starts, augmentation and the boosters.
         threads: XGBoost threads; 0 for all cores.
