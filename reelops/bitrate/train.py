@@ -34,6 +34,9 @@ from reelops.bitrate.sessions import simulate_training_sessions
 from reelops.bitrate.settings import EvaluationSettings, TrainingSettings, protocol
 from reelops.bitrate.targets import training_set as usable_rows
 from reelops.config import Settings, get_settings
+from reelops.features.store import feature_service_version, open_store
+from reelops.registry import Registry, RegistryError, training_lineage
+from reelops.sources import active_source
 from reelops.specs import ModelSpec, load_spec, validate_section
 
 MODEL = "bitrate"
@@ -90,8 +93,6 @@ def prepare_training_set(
     Returns:
         ``work``, ``source``, ``rows``, ``sessions``, ``data_interval``, ``holdout``.
     """
-    from reelops.sources import active_source
-
     spec_ref = _spec_ref(spec)
     spec = resolve_spec(spec)
     training, _ = settings_of(spec)
@@ -238,9 +239,6 @@ def save_candidate(
     Returns:
         ``{"model": "bitrate", "version": ..., "metrics": ..., "approval": ...}``.
     """
-    from reelops.features.store import feature_service_version, open_store
-    from reelops.registry import Registry, training_lineage
-
     spec = resolve_spec(spec)
     work = Path(evaluated["work"])
     rows = pd.read_parquet(work / ROWS_FILE)
@@ -289,8 +287,6 @@ def demo_summary(settings: Settings, version: str | None = None) -> str:
     Raises:
         RegistryError: No such version (or none at all).
     """
-    from reelops.registry import Registry, RegistryError
-
     registry = Registry(settings)
     if version is None:
         versions = registry.list(MODEL)
