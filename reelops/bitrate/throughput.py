@@ -322,7 +322,7 @@ def _member_file(member: int) -> str:
 
 
 class XGBoostPredictor:
-    """A :class:`~reelops.abr.policies.ThroughputPredictor` backed by a ThroughputModel.
+    """A :class:`~reelops.abr.predictors.ThroughputPredictor` backed by a ThroughputModel.
 
     It predicts what the model was trained on: with the default horizon, the
     harmonic-mean throughput of MPC's next chunks, which MPC plans with.
