@@ -52,6 +52,19 @@ def test_holdout_is_exactly_what_the_world_published(world, tmp_path):
     pd.testing.assert_frame_equal(again.segments, segments)
 
 
+def test_source_holdout_of_the_world_reads_its_published_traces(world, monkeypatch):
+    # Feast's latest context needs a warehouse; its own reader is not under test here.
+    monkeypatch.setattr(
+        "reelops.bitrate.data.latest_network_context", lambda settings, source: CONTEXTS
+    )
+
+    holdout = source_holdout(world, "world", 0, (0.6, 0.2, 0.2), per_segment=2)
+
+    expected = published_holdout(read_holdout(world, "world"), CONTEXTS, per_segment=2)
+    assert list(holdout.traces) == list(expected.traces)
+    pd.testing.assert_frame_equal(holdout.segments, expected.segments)
+
+
 def test_small_runs_take_the_first_traces_of_a_seeded_pick_of_segments(world):
     published = read_holdout(world, "world")
 
