@@ -20,16 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from reelops.abr.simulator import simulate_session
+from reelops.bitrate.cross_validation import cross_validate
 from reelops.bitrate.decision import BitrateModel, DecisionRequest
-from reelops.bitrate.experiment import (
-    POLICY,
-    cross_validate,
-    format_report,
-    model_grid,
-    predictor_policy,
-    run_experiment,
-)
+from reelops.bitrate.experiment import run_experiment
 from reelops.bitrate.features import features_from_state
+from reelops.bitrate.report import format_report
+from reelops.bitrate.selection import POLICY, model_grid, predictor_policy
 from reelops.bitrate.train import MODEL, settings_of
 from reelops.specs import load_spec
 

@@ -20,6 +20,11 @@ from reelops.schema import RAW_TABLES
 
 ACTIVE_FILE = "ACTIVE"
 META_FILE = "source.json"
+HOLDOUT_DIR = "holdout"
+HOLDOUT_TRACES_FILE = "traces.parquet"
+HOLDOUT_SEGMENTS_FILE = "segments.parquet"
+HOLDOUT_META_FILE = "holdout.json"
+HOLDOUT_SEGMENT_COLUMNS = ("trace_id", "split", "country", "connection", "device")
 
 
 class SourceError(ValueError):
@@ -37,6 +42,52 @@ class SourceInfo:
     rows: dict[str, int]
     path: Path
     generation: str | None = None  # new on every write: derived stores compare it
+
+
+@dataclass(frozen=True, eq=False)
+class PublishedHoldout:
+    """Evaluation traces a source publishes beside its raw tables, never trained on.
+
+    Attributes:
+        traces: One row per trace sample: ``trace_id``, ``time_s``, ``mbps`` (see
+            :func:`reelops.abr.traces.traces_to_frame`).
+        segments: One row per trace, in the order to evaluate them: the columns of
+            :data:`HOLDOUT_SEGMENT_COLUMNS` (``split`` is validation or test).
+        meta: How the traces were made (seed, traces per segment, ...).
+    """
+
+    traces: pd.DataFrame
+    segments: pd.DataFrame
+    meta: dict
+
+    def write(self, folder: Path) -> Path:
+        """Write the three files into ``folder``."""
+        missing = [c for c in HOLDOUT_SEGMENT_COLUMNS if c not in self.segments.columns]
+        if missing:
+            raise SourceError(f"hold-out segments lack column(s) {missing}")
+        folder.mkdir(parents=True, exist_ok=True)
+        self.traces.to_parquet(folder / HOLDOUT_TRACES_FILE, index=False)
+        self.segments.to_parquet(folder / HOLDOUT_SEGMENTS_FILE, index=False)
+        (folder / HOLDOUT_META_FILE).write_text(json.dumps(self.meta, indent=2) + "\n")
+        return folder
+
+    @classmethod
+    def read(cls, folder: Path) -> PublishedHoldout:
+        """Read what :meth:`write` wrote.
+
+        Raises:
+            FileNotFoundError: A file is missing.
+        """
+        for name in (HOLDOUT_TRACES_FILE, HOLDOUT_SEGMENTS_FILE, HOLDOUT_META_FILE):
+            if not (folder / name).is_file():
+                raise FileNotFoundError(
+                    f"{folder / name}: not found; expected a published hold-out"
+                )
+        return cls(
+            pd.read_parquet(folder / HOLDOUT_TRACES_FILE),
+            pd.read_parquet(folder / HOLDOUT_SEGMENTS_FILE),
+            json.loads((folder / HOLDOUT_META_FILE).read_text()),
+        )
 
 
 def to_arrow(table: str, frame: pd.DataFrame) -> pa.Table:
@@ -74,13 +125,15 @@ def write_source(
     kind: str,
     tables: dict[str, pd.DataFrame],
     extras: dict[str, pd.DataFrame] | None = None,
+    holdout: PublishedHoldout | None = None,
 ) -> SourceInfo:
     """Store a complete source atomically and make it the active one.
 
     Every raw table of the contract is validated first; a table the source lacks is
     stored empty. ``extras`` (such as the world's hidden ground truth) are kept in a
-    ``truth/`` folder apart from the raw tables. Either the whole source is replaced or,
-    on any error, the previous one is left exactly as it was.
+    ``truth/`` folder apart from the raw tables; ``holdout`` (evaluation traces the
+    source publishes, such as the world's) in a ``holdout/`` folder. Either the whole
+    source is replaced or, on any error, the previous one is left exactly as it was.
     """
     unknown = set(tables) - set(RAW_TABLES)
     if unknown:
@@ -101,6 +154,8 @@ def write_source(
             (tmp / "truth").mkdir()
             for extra, frame in extras.items():
                 frame.to_parquet(tmp / "truth" / f"{extra}.parquet", index=False)
+        if holdout is not None:
+            holdout.write(tmp / HOLDOUT_DIR)
         ts = [c.column("ts") for c in converted.values() if "ts" in c.column_names]
         ts = [x for x in ts if len(x)]
         first = min(pc.min(x).as_py() for x in ts) if ts else None
@@ -201,6 +256,12 @@ def read_source_table(
         )
         data = data.filter(mask)
     return data
+
+
+def read_holdout(settings: Settings, name: str) -> PublishedHoldout | None:
+    """The hold-out traces source ``name`` publishes, or None if it publishes none."""
+    folder = source_dir(settings, name) / HOLDOUT_DIR
+    return PublishedHoldout.read(folder) if folder.is_dir() else None
 
 
 def read_truth(settings: Settings, name: str, extra: str) -> pd.DataFrame:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 EXPECTED_LINE = '"<time_s> <Mbit/s>" as two numbers'
 
@@ -52,6 +53,41 @@ class Trace:
     def mean_mbps(self) -> float:
         """Time-weighted mean bandwidth over the part the simulator replays."""
         return float(np.sum(self.mbps[1:] * np.diff(self.time_s)) / self.duration_s)
+
+
+def traces_to_frame(traces: Iterable[Trace]) -> pd.DataFrame:
+    """Traces as one table, one row per sample: ``trace_id``, ``time_s``, ``mbps``.
+
+    The layout in which hold-out traces are stored as parquet; :func:`traces_from_frame`
+    reads it back exactly (float64 throughout).
+    """
+    parts = [
+        pd.DataFrame({"trace_id": t.trace_id, "time_s": t.time_s, "mbps": t.mbps}) for t in traces
+    ]
+    if not parts:
+        return pd.DataFrame(
+            {
+                "trace_id": pd.Series(dtype=object),
+                "time_s": pd.Series(dtype=np.float64),
+                "mbps": pd.Series(dtype=np.float64),
+            }
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def traces_from_frame(frame: pd.DataFrame) -> dict[str, Trace]:
+    """The traces of a :func:`traces_to_frame` table by id, in the table's order.
+
+    Raises:
+        ValueError: A column is missing, or a trace's samples are unusable.
+    """
+    missing = [c for c in ("trace_id", "time_s", "mbps") if c not in frame.columns]
+    if missing:
+        raise ValueError(f"a trace table needs columns trace_id, time_s, mbps; lacks {missing}")
+    return {
+        str(tid): Trace(str(tid), g.time_s.to_numpy(), g.mbps.to_numpy())
+        for tid, g in frame.groupby("trace_id", sort=False)
+    }
 
 
 def _check_samples(time_s: np.ndarray, mbps: np.ndarray) -> str | None:

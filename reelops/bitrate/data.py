@@ -6,9 +6,10 @@ service (the network's trailing throughput as of the request, never later).
 
 The hold-out depends on the source. For imported traces (the ``traces`` source)
 the trace files are split by file: training uses only sessions over train files,
-validation and test traces are the other files. The synthetic world draws each
-session's bandwidth fresh from its network model, so its hold-out traces are new
-draws of that model per country x connection, never seen in training.
+validation and test traces are the other files. A source may instead publish its
+own hold-out (:class:`~reelops.sources.PublishedHoldout`): the synthetic world
+publishes fresh draws of its network model per country x connection, never seen in
+training (:mod:`reelops.world.holdout`); they are read here as data.
 """
 
 from __future__ import annotations
@@ -21,14 +22,18 @@ import numpy as np
 import pandas as pd
 
 from reelops.abr.evaluation import base_trace_id, split_traces
-from reelops.abr.traces import Trace
+from reelops.abr.traces import Trace, traces_from_frame, traces_to_frame
 from reelops.bitrate.features import CONTEXT_COLUMNS, UNKNOWN_CONTEXT, SessionContext
+from reelops.bitrate.trace_source import DEVICE as TRACE_DEVICE
+from reelops.bitrate.trace_source import SOURCE as TRACE_SOURCE
+from reelops.bitrate.trace_source import load_imported_traces
 from reelops.config import Settings
-from reelops.schema import DEVICES
+from reelops.features.training import build_training_set
+from reelops.sources import HOLDOUT_SEGMENT_COLUMNS, PublishedHoldout, read_holdout
+from reelops.warehouse import read_mart
 
 SERVICE = "bitrate_v1"
 VIEW = "network_throughput"
-HOLDOUT_TRACE_S = 600.0
 TRACES_FILE = "traces.parquet"
 SEGMENTS_FILE = "segments.parquet"
 META_FILE = "holdout.json"
@@ -54,9 +59,6 @@ def delivery_rows(settings: Settings, source: str, service: str = SERVICE) -> pd
     Raises:
         BitrateDataError: The mart is missing or empty.
     """
-    from reelops.features.training import build_training_set
-    from reelops.warehouse import read_mart
-
     try:
         rows = read_mart(settings, source, "fct_delivery_samples")
     except FileNotFoundError as exc:
@@ -87,8 +89,6 @@ def delivery_rows(settings: Settings, source: str, service: str = SERVICE) -> pd
 
 def latest_network_context(settings: Settings, source: str) -> dict[str, SessionContext]:
     """The newest network throughput per ``network_key``: what Feast serves at the data's end."""
-    from reelops.warehouse import read_mart
-
     daily = read_mart(settings, source, "fct_network_daily")
     if daily.empty:
         return {}
@@ -143,14 +143,7 @@ class Holdout:
     def save(self, folder: Path) -> Path:
         """Write the traces, segments and metadata into ``folder``."""
         folder.mkdir(parents=True, exist_ok=True)
-        frame = pd.concat(
-            [
-                pd.DataFrame({"trace_id": t.trace_id, "time_s": t.time_s, "mbps": t.mbps})
-                for t in self.traces.values()
-            ],
-            ignore_index=True,
-        )
-        frame.to_parquet(folder / TRACES_FILE, index=False)
+        traces_to_frame(self.traces.values()).to_parquet(folder / TRACES_FILE, index=False)
         self.segments.to_parquet(folder / SEGMENTS_FILE, index=False)
         meta = {
             "kind": self.kind,
@@ -170,11 +163,7 @@ class Holdout:
         for name in (TRACES_FILE, SEGMENTS_FILE, META_FILE):
             if not (folder / name).is_file():
                 raise FileNotFoundError(f"{folder / name}: not found; expected a saved hold-out")
-        frame = pd.read_parquet(folder / TRACES_FILE)
-        traces = {
-            str(tid): Trace(str(tid), g.time_s.to_numpy(), g.mbps.to_numpy())
-            for tid, g in frame.groupby("trace_id", sort=False)
-        }
+        traces = traces_from_frame(pd.read_parquet(folder / TRACES_FILE))
         meta = json.loads((folder / META_FILE).read_text())
         ids = meta.pop("train_trace_ids")
         return cls(
@@ -233,56 +222,53 @@ def file_holdout(
     )
 
 
-def network_model_holdout(
-    per_segment: int, seed: int, contexts: dict[str, SessionContext], segments: int = 0
+def published_holdout(
+    published: PublishedHoldout,
+    contexts: dict[str, SessionContext],
+    per_segment: int,
+    segments: int = 0,
+    seed: int = 0,
 ) -> Holdout:
-    """Fresh validation and test traces from the world's network model, per country x connection.
+    """The hold-out a source published, cut to size, with each trace's network context.
 
     Args:
-        per_segment: Traces per segment and split.
-        seed: Seed of the draws and devices.
+        published: The source's traces and their segments, in evaluation order.
         contexts: Network context per ``network_key`` (as Feast serves it).
-        segments: Use only this many country x connection segments (seeded); 0 for all.
-    """
-    from reelops.world.members import CONNECTION_LIST, COUNTRY_LIST
-    from reelops.world.network import network_quality, session_traces
+        per_segment: Use the first this many traces per segment and split.
+        segments: Use only this many country x connection segments (a pick seeded with
+            ``seed``); 0 for all.
+        seed: Seed of the pick of segments.
 
-    network = network_quality()
-    rng = np.random.default_rng(seed)
-    traces: dict[str, Trace] = {}
-    rows = []
-    number = 0
-    pairs = [(ci, ki) for ci in range(len(COUNTRY_LIST)) for ki in range(len(CONNECTION_LIST))]
+    Raises:
+        BitrateDataError: ``per_segment`` exceeds what the source published.
+    """
+    table = published.segments
+    keys = ["split", "country", "connection"]
+    available = int(table.groupby(keys, sort=False).size().min()) if len(table) else 0
+    if per_segment > available:
+        raise BitrateDataError(
+            f"holdout_traces_per_segment={per_segment}, but the source publishes {available} "
+            "trace(s) per segment and split; lower it in the spec or regenerate the source"
+        )
+    # The segments in their published order; the pick draws from it as the world once did.
+    segment = table["country"] + ":" + table["connection"]
+    order = list(dict.fromkeys(segment))
     if segments:
-        keep = rng.permutation(len(pairs))[:segments]
-        pairs = [pairs[i] for i in sorted(keep)]
-    for split in ("validation", "test"):
-        for ci, ki in pairs:
-            country, connection = COUNTRY_LIST[ci], CONNECTION_LIST[ki]
-            drawn = session_traces(
-                rng,
-                network,
-                np.full(per_segment, ci),
-                np.full(per_segment, ki),
-                HOLDOUT_TRACE_S,
-                first_number=number,
-            )
-            context = contexts.get(f"{country}:{connection}", UNKNOWN_CONTEXT)
-            for trace in drawn:
-                trace_id = f"{split}-{country}-{connection}-{number:04d}"
-                number += 1
-                traces[trace_id] = Trace(trace_id, trace.time_s, trace.mbps)
-                rows.append(
-                    {
-                        "trace_id": trace_id,
-                        "split": split,
-                        "country": country,
-                        "connection": connection,
-                        "device": DEVICES[int(rng.integers(len(DEVICES)))],
-                        **_context_columns(context),
-                    }
-                )
-    return Holdout(traces, pd.DataFrame(rows), None, "network_model", {"seed": seed})
+        keep = np.random.default_rng(seed).permutation(len(order))[:segments]
+        order = [order[i] for i in sorted(keep)]
+    first = table.groupby(keys, sort=False).cumcount() < per_segment
+    chosen = table[segment.isin(order) & first]
+    rows = [
+        {
+            **{c: row[c] for c in HOLDOUT_SEGMENT_COLUMNS},
+            **_context_columns(contexts.get(segment[i], UNKNOWN_CONTEXT)),
+        }
+        for i, row in zip(chosen.index, chosen.to_dict("records"), strict=True)
+    ]
+    every = traces_from_frame(published.traces)
+    traces = {row["trace_id"]: every[row["trace_id"]] for row in rows}
+    meta = {"seed": published.meta["seed"]}
+    return Holdout(traces, pd.DataFrame(rows), None, "network_model", meta)
 
 
 def source_holdout(
@@ -293,14 +279,20 @@ def source_holdout(
     per_segment: int,
     segments: int = 0,
 ) -> Holdout:
-    """The hold-out of ``source``: its trace files split by file, or fresh network-model draws."""
-    from reelops.bitrate.trace_source import DEVICE as TRACE_DEVICE
-    from reelops.bitrate.trace_source import SOURCE as TRACE_SOURCE
-    from reelops.bitrate.trace_source import load_imported_traces
+    """The hold-out of ``source``: its trace files split by file, or the one it publishes.
 
+    Raises:
+        BitrateDataError: The source neither holds imported traces nor publishes a hold-out.
+    """
     if source == TRACE_SOURCE:
         # Imported sessions have no known network: no context, as in training.
         context = SessionContext(TRACE_DEVICE, network_key="unknown:unknown")
         return file_holdout(load_imported_traces(settings), seed, split, context)
+    published = read_holdout(settings, source)
+    if published is None:
+        raise BitrateDataError(
+            f"source {source!r} publishes no hold-out traces to evaluate on; a world generated "
+            "before they were published needs `reelops world generate` again"
+        )
     contexts = latest_network_context(settings, source)
-    return network_model_holdout(per_segment, seed, contexts, segments)
+    return published_holdout(published, contexts, per_segment, segments, seed)

@@ -8,9 +8,10 @@ from reelops.abr.evaluation import SUMMARY_COLUMNS
 from reelops.abr.video import reference_video
 from reelops.bitrate.data import Holdout
 from reelops.bitrate.decision import BitrateModel
-from reelops.bitrate.experiment import evaluate_holdout, predictor_policy
+from reelops.bitrate.evaluation import evaluate_holdout
 from reelops.bitrate.features import FEATURE_NAMES, features_from_rows
-from reelops.bitrate.throughput import training_set as usable_rows
+from reelops.bitrate.selection import predictor_policy
+from reelops.bitrate.targets import training_set as usable_rows
 from reelops.bitrate.train import (
     HOLDOUT_DIR,
     MODEL,

@@ -40,6 +40,8 @@ from reelops.bitrate.features import (
     features_from_rows,
     features_from_state,
 )
+from reelops.bitrate.forest import Forest
+from reelops.bitrate.targets import bootstrap_groups, bootstrap_weights, training_set
 
 QUANTILES: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)
 MODEL_FILE = "model.json"
@@ -111,177 +113,6 @@ class ModelParams:
         }
 
 
-def target_mbps(frame: pd.DataFrame, horizon: int) -> np.ndarray:
-    """Harmonic mean of ``throughput_mbps`` over each row's chunk and the next ``horizon - 1``.
-
-    The chunks are the session's next rows by ``chunk_index`` (as the mart's
-    ``lead()``); near a session's end fewer remain and the mean is over those.
-
-    Args:
-        frame: Per-chunk rows in the ``fct_delivery_samples`` layout.
-        horizon: Chunks to average, 1 for the row's own throughput.
-
-    Returns:
-        One value per row, in the frame's order (NaN where the row's own is missing).
-
-    Raises:
-        ValueError: A needed column is missing.
-    """
-    needed = ["throughput_mbps"] + (["session_id", "chunk_index"] if horizon > 1 else [])
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise ValueError(f"delivery rows lack column(s) {missing} for a {horizon}-chunk target")
-    own = frame["throughput_mbps"].to_numpy(dtype=np.float64, na_value=np.nan)
-    if horizon == 1:
-        return own
-    ordered = frame[["session_id", "chunk_index", "throughput_mbps"]].reset_index(drop=True)
-    ordered = ordered.sort_values(["session_id", "chunk_index"], kind="stable")
-    inverse = 1.0 / ordered["throughput_mbps"].astype(np.float64)
-    sessions = inverse.groupby(ordered["session_id"], sort=False)
-    total, count = inverse.copy(), pd.Series(1.0, index=ordered.index)
-    for k in range(1, horizon):
-        ahead = sessions.shift(-k)
-        total += ahead.fillna(0.0)
-        count += ahead.notna()
-    return (count / total).sort_index().to_numpy()
-
-
-def training_set(frame: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """The rows a model learns from, and their target (Mbit/s).
-
-    The first chunk of a session is fetched at a fixed level with nothing to go on,
-    so rows without ``prev_throughput_1`` are dropped, as are rows whose target is
-    missing or not positive.
-
-    Args:
-        frame: Per-chunk rows in the ``fct_delivery_samples`` layout.
-        horizon: See :func:`target_mbps`.
-
-    Returns:
-        The usable rows and their :func:`target_mbps`.
-
-    Raises:
-        ValueError: A needed column is missing, or no row is usable.
-    """
-    if "prev_throughput_1" not in frame.columns:
-        raise ValueError("delivery rows lack column 'prev_throughput_1'")
-    target = target_mbps(frame, horizon)
-    keep = frame["prev_throughput_1"].notna().to_numpy() & np.isfinite(target) & (target > 0)
-    if not keep.any():
-        raise ValueError(
-            f"none of {len(frame)} delivery rows has both a prev_throughput_1 and a positive "
-            "throughput_mbps to learn from"
-        )
-    return frame.loc[keep], target[keep]
-
-
-def bootstrap_weights(groups: np.ndarray, seed: int) -> np.ndarray:
-    """Row weights of one bootstrap draw of whole groups (training traces).
-
-    Drawing as many groups as there are, with replacement, and weighting each row by
-    how often its group was drawn is the same as training on the duplicated rows.
-
-    Args:
-        groups: Each row's group (its training trace).
-        seed: Seed of the draw.
-
-    Returns:
-        One non-negative integer weight per row, as float32.
-    """
-    codes, uniques = pd.factorize(pd.Series(groups), sort=True)
-    rng = np.random.default_rng(seed)
-    drawn = np.bincount(rng.integers(len(uniques), size=len(uniques)), minlength=len(uniques))
-    return drawn[codes].astype(np.float32)
-
-
-def _bootstrap_groups(rows: pd.DataFrame) -> np.ndarray:
-    """What a bootstrap resamples: each row's trace (file) if known, else its session."""
-    for column in ("trace_id", "session_id"):
-        if column in rows.columns:
-            return rows[column].astype(str).to_numpy()
-    return np.arange(len(rows)).astype(str)
-
-
-class _Forest:
-    """The ensemble's trees as flat arrays, walked with numpy for one row at a time.
-
-    ``Booster.inplace_predict`` on one row cost about 0.35 ms even for a 10-tree model
-    on the development machine (mostly fixed per-call work: argument checks, array
-    interface and config JSON), over 1 ms under load for this model's 750 trees; walking
-    all trees at once, one level per step, takes about a tenth of that. Splits compare
-    the float32 feature with the float32 threshold as XGBoost does and a missing value
-    takes the learned default branch, so the same leaves are reached; only the order of
-    summing the leaves differs, by about 1e-7 relative.
-    """
-
-    def __init__(self, boosters: Sequence[xgb.Booster]) -> None:
-        feature, threshold, left, right, default_left, roots = [], [], [], [], [], []
-        scale, groups, bases = [], [], []
-        offset = depth = 0
-        # Members' outputs are averaged: each leaf counts 1/M, the base scores are averaged.
-        for booster in boosters:
-            model = json.loads(booster.save_raw(raw_format="json"))
-            learner = model["learner"]
-            bases.append(json.loads(learner["learner_model_param"]["base_score"]))
-            trees = learner["gradient_booster"]["model"]["trees"]
-            groups += learner["gradient_booster"]["model"]["tree_info"]
-            for tree in trees:
-                offset, depth = self._add(
-                    tree, offset, depth, feature, threshold, left, right, default_left, roots
-                )
-                scale.append(np.full(len(tree["left_children"]), 1.0 / len(boosters)))
-        self.n_features = int(boosters[0].num_features())
-        feature_of = np.concatenate(feature).astype(np.intp)
-        # A missing value is read as -inf where it should go left, +inf where right, so
-        # one comparison routes it: the walk reads slot f of [x, NaN -> -inf; x, NaN -> +inf].
-        self.slot = feature_of + self.n_features * ~np.concatenate(default_left)
-        self.threshold = np.concatenate(threshold).astype(np.float32)
-        # child[2 * node + goes_right]: one gather per level instead of two and a select.
-        left_of = np.concatenate(left).astype(np.intp)
-        right_of = np.concatenate(right).astype(np.intp)
-        self.child = np.stack([left_of, right_of], axis=1).ravel()
-        # At a leaf, split_conditions holds the leaf's value.
-        self.value = self.threshold.astype(np.float64) * np.concatenate(scale)
-        self.roots = np.asarray(roots, dtype=np.intp)
-        self.groups = np.asarray(groups, dtype=np.intp)
-        self.base = np.mean([np.atleast_1d(np.asarray(b, dtype=np.float64)) for b in bases], 0)
-        self.outputs = len(self.base)
-        self.depth = depth
-
-    @staticmethod
-    def _add(tree, offset, depth, feature, threshold, left, right, default_left, roots):
-        """Append one tree's nodes to the flat arrays; return the new offset and depth."""
-        if any(tree["split_type"]):
-            raise ValueError("categorical splits are not supported; features are numeric")
-        lefts = np.asarray(tree["left_children"], dtype=np.int64)
-        rights = np.asarray(tree["right_children"], dtype=np.int64)
-        own = np.arange(len(lefts)) + offset
-        leaf = lefts < 0
-        # A leaf points at itself, so every row can take the same number of steps.
-        left.append(np.where(leaf, own, lefts + offset))
-        right.append(np.where(leaf, own, rights + offset))
-        feature.append(np.where(leaf, 0, tree["split_indices"]))
-        threshold.append(tree["split_conditions"])
-        default_left.append(np.asarray(tree["default_left"], dtype=bool))
-        roots.append(offset)
-        offset += len(lefts)
-        levels = [0] * len(lefts)
-        for node, parent in enumerate(tree["parents"][1:], start=1):
-            levels[node] = levels[parent] + 1
-        depth = max(depth, max(levels))
-        return offset, depth
-
-    def predict_one(self, x: np.ndarray) -> np.ndarray:
-        """Raw outputs (one per quantile) for one float32 feature vector."""
-        missing = np.isnan(x)
-        both = np.concatenate([np.where(missing, -np.inf, x), np.where(missing, np.inf, x)])
-        both = both.astype(np.float32)
-        node = self.roots
-        for _ in range(self.depth):
-            node = self.child[2 * node + (both[self.slot[node]] >= self.threshold[node])]
-        return self.base + np.bincount(self.groups, self.value[node], self.outputs)
-
-
 class ThroughputModel:
     """Quantiles of the throughput ahead (see :attr:`ModelParams.horizon`) from request features.
 
@@ -313,7 +144,7 @@ class ThroughputModel:
         self.params = params
         self.feature_names = tuple(feature_names)
         self.metrics = dict(metrics or {})
-        self._forest = _Forest(self.boosters)
+        self._forest = Forest(self.boosters)
 
     @property
     def quantiles(self) -> tuple[float, ...]:
@@ -327,7 +158,7 @@ class ThroughputModel:
         traces (``trace_id``, else ``session_id``), seeded ``params.seed + member``.
 
         Args:
-            frame: The rows; see :func:`training_set` for which are used.
+            frame: The rows; see :func:`~reelops.bitrate.targets.training_set` for which are used.
             params: Training settings; the defaults if None.
 
         Returns:
@@ -337,7 +168,7 @@ class ThroughputModel:
         rows, target_raw = training_set(frame, params.horizon)
         features = features_from_rows(rows).to_numpy(dtype=np.float32)
         target = np.log(target_raw) - features[:, LOG_HM_INDEX]
-        groups = _bootstrap_groups(rows)
+        groups = bootstrap_groups(rows)
         boosters = []
         for member in range(params.bags):
             weight = None if params.bags == 1 else bootstrap_weights(groups, params.seed + member)
@@ -399,8 +230,9 @@ class ThroughputModel:
     def predict_one(self, features: np.ndarray) -> np.ndarray:
         """Throughput quantiles, Mbit/s, for one feature vector: the decision-time path.
 
-        Walks the trees in numpy rather than calling XGBoost (see :class:`_Forest`);
-        agrees with :meth:`predict_quantiles` to about 1e-6 relative.
+        Walks the trees in numpy rather than calling XGBoost (see
+        :class:`~reelops.bitrate.forest.Forest`); agrees with :meth:`predict_quantiles`
+        to about 1e-6 relative.
 
         Args:
             features: Shape ``(len(FEATURE_NAMES),)``, as from
@@ -490,7 +322,7 @@ def _member_file(member: int) -> str:
 
 
 class XGBoostPredictor:
-    """A :class:`~reelops.abr.policies.ThroughputPredictor` backed by a ThroughputModel.
+    """A :class:`~reelops.abr.predictors.ThroughputPredictor` backed by a ThroughputModel.
 
     It predicts what the model was trained on: with the default horizon, the
     harmonic-mean throughput of MPC's next chunks, which MPC plans with.

@@ -22,6 +22,7 @@ from reelops.abr.traces import Trace, load_trace_dir
 from reelops.bitrate.features import SessionContext
 from reelops.bitrate.sessions import simulate_training_sessions
 from reelops.config import Settings
+from reelops.sources import write_source
 
 SOURCE = "traces"
 START = datetime(2026, 1, 1)
@@ -162,8 +163,6 @@ def import_traces(
         TraceFormatError: A file is malformed (naming it, the line and the problem).
         FileNotFoundError: ``folder`` does not exist or holds no files.
     """
-    from reelops.sources import write_source
-
     traces = load_trace_dir(Path(folder))
     frame = pd.concat(
         [

@@ -20,24 +20,23 @@ import pandas as pd
 from reelops.abr.evaluation import multi_start
 from reelops.bitrate.data import Holdout, delivery_rows, source_holdout
 from reelops.bitrate.decision import MODEL_DIR, POLICY_FILE, BitrateModel
-from reelops.bitrate.experiment import (
+from reelops.bitrate.evaluation import evaluate_holdout, holdout_json, prediction_error
+from reelops.bitrate.features import features_from_rows
+from reelops.bitrate.report import format_report
+from reelops.bitrate.selection import (
     POLICY,
-    EvaluationSettings,
-    TrainingSettings,
     augmentation_rows,
-    evaluate_holdout,
-    format_report,
-    holdout_json,
     model_grid,
-    prediction_error,
     predictor_policy,
-    protocol,
     select_model,
 )
-from reelops.bitrate.features import features_from_rows
 from reelops.bitrate.sessions import simulate_training_sessions
-from reelops.bitrate.throughput import training_set as usable_rows
+from reelops.bitrate.settings import EvaluationSettings, TrainingSettings, protocol
+from reelops.bitrate.targets import training_set as usable_rows
 from reelops.config import Settings, get_settings
+from reelops.features.store import feature_service_version, open_store
+from reelops.registry import Registry, RegistryError, training_lineage
+from reelops.sources import active_source
 from reelops.specs import ModelSpec, load_spec, validate_section
 
 MODEL = "bitrate"
@@ -94,8 +93,6 @@ def prepare_training_set(
     Returns:
         ``work``, ``source``, ``rows``, ``sessions``, ``data_interval``, ``holdout``.
     """
-    from reelops.sources import active_source
-
     spec_ref = _spec_ref(spec)
     spec = resolve_spec(spec)
     training, _ = settings_of(spec)
@@ -242,9 +239,6 @@ def save_candidate(
     Returns:
         ``{"model": "bitrate", "version": ..., "metrics": ..., "approval": ...}``.
     """
-    from reelops.features.store import feature_service_version, open_store
-    from reelops.registry import Registry, training_lineage
-
     spec = resolve_spec(spec)
     work = Path(evaluated["work"])
     rows = pd.read_parquet(work / ROWS_FILE)
@@ -293,8 +287,6 @@ def demo_summary(settings: Settings, version: str | None = None) -> str:
     Raises:
         RegistryError: No such version (or none at all).
     """
-    from reelops.registry import Registry, RegistryError
-
     registry = Registry(settings)
     if version is None:
         versions = registry.list(MODEL)

@@ -88,13 +88,9 @@ def bitrate_evaluate(
     """Every baseline, the model and the oracle on one hold-out; bootstrap vs robustMPC; MAE."""
     from reelops.bitrate.data import Holdout
     from reelops.bitrate.decision import BitrateModel
-    from reelops.bitrate.experiment import (
-        evaluate_holdout,
-        format_report,
-        holdout_json,
-        prediction_error,
-        predictor_policy,
-    )
+    from reelops.bitrate.evaluation import evaluate_holdout, holdout_json, prediction_error
+    from reelops.bitrate.report import format_report
+    from reelops.bitrate.selection import predictor_policy
     from reelops.bitrate.sessions import simulate_training_sessions
     from reelops.bitrate.train import HOLDOUT_DIR, MODEL, settings_of
     from reelops.specs import SpecError, load_spec
@@ -158,7 +154,7 @@ def abr_simulate(
     test = _load_traces(traces)
     if policy == PREDICTOR_POLICY:
         from reelops.bitrate.decision import BitrateModel
-        from reelops.bitrate.experiment import predictor_policy
+        from reelops.bitrate.selection import predictor_policy
 
         version, files, why = _model_version(version)
         typer.echo(f"xgb_mpc uses bitrate {version} ({why})")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from reelops.config import Settings
 from reelops.sources import SourceInfo, write_source
+from reelops.world.holdout import draw_holdout
 
 SOURCE = "world"
 
@@ -13,11 +14,15 @@ SOURCE = "world"
 def generate_source(settings: Settings, config, traces_dir: Path | None = None) -> SourceInfo:
     """Generate a world (over real traces if ``traces_dir`` is given) and make it active.
 
-    The hidden ground truth is stored apart from the raw tables, under ``truth/``.
+    The hidden ground truth is stored apart from the raw tables, under ``truth/``, and
+    the world's hold-out traces (:func:`~reelops.world.holdout.draw_holdout`), which
+    models evaluate on, under ``holdout/``.
     """
     from reelops.abr.traces import load_trace_dir
     from reelops.world.generator import generate_world
 
     traces = load_trace_dir(traces_dir) if traces_dir else None
     world = generate_world(config, traces=traces)
-    return write_source(settings, SOURCE, "synthetic", world.tables, extras=world.truth)
+    return write_source(
+        settings, SOURCE, "synthetic", world.tables, extras=world.truth, holdout=draw_holdout()
+    )

@@ -8,9 +8,13 @@ import pandas as pd
 import pytest
 
 from reelops.abr.evaluation import (
+    base_trace_id,
     compare_policies,
     evaluate_policies,
     fold_traces,
+    multi_start,
+    per_trace,
+    rotated,
     split_traces,
     summarize,
     summary_table,
@@ -202,3 +206,30 @@ def test_baselines_on_real_traces_rank_as_published():
     assert mean["robust_mpc"] > mean["rate_based"]
     assert mean.idxmax() == "oracle_mpc"
     assert compare_policies(frame, "robust_mpc", "bba")["ci_low"] > 0
+
+
+def test_rotated_trace_replays_the_session_from_its_start_row():
+    trace = synthetic_traces(np.random.default_rng(2), [2.0], duration_s=300.0, id_prefix="r")[0]
+
+    for start in (2, 57, len(trace.time_s) - 1):
+        direct = simulate_session(trace, reference_video(), RateBased(), start_index=start)
+        replay = simulate_session(rotated(trace, start), reference_video(), RateBased())
+        np.testing.assert_allclose(replay.throughput_mbps, direct.throughput_mbps, rtol=1e-9)
+        np.testing.assert_array_equal(replay.level, direct.level)
+    with pytest.raises(ValueError, match=r"within 1\.\.300"):
+        rotated(trace, 0)
+
+
+def test_multi_start_keeps_row_one_and_averages_per_file():
+    picked = multi_start(traces(3, 3, "m"), starts=4, seed=0)
+    ids = [t.trace_id for t in picked]
+    assert [i for i in ids if "@" not in i] == ["m-0", "m-1", "m-2"]
+    assert len(ids) == 12 and {base_trace_id(i) for i in ids} == {"m-0", "m-1", "m-2"}
+    frame = pd.DataFrame(
+        {"trace_id": ["a", "a@5", "b"], "policy": "p", "qoe_lin": [1.0, 3.0, 10.0]}
+    )
+    out = per_trace(frame).set_index("trace_id")
+    assert out.loc["a", "qoe_lin"] == 2.0 and out.loc["a", "sessions"] == 2
+    assert out.loc["b", "qoe_lin"] == 10.0
+    with pytest.raises(ValueError, match="at least 1"):
+        multi_start(picked, starts=0, seed=0)

@@ -1,4 +1,4 @@
-"""Tests for BOLA, MPC and its throughput predictors, and the oracle MPC."""
+"""Tests for BOLA, MPC and the oracle MPC."""
 
 import itertools
 import math
@@ -6,17 +6,13 @@ import time
 
 import numpy as np
 import pytest
+from abr_cases import state
 
 from reelops.abr.policies import (
     MPC,
     Bola,
-    HarmonicMeanPredictor,
     OracleMPC,
-    OraclePredictor,
-    RobustHarmonicPredictor,
-    TraceClock,
     baseline_policies,
-    harmonic_mean_mbps,
     level_plans,
     robust_mpc,
 )
@@ -32,18 +28,6 @@ TOY = Video((1000, 2000), np.array([[500_000] * 4, [1_000_000] * 4]), 4.0)
 
 def constant(mbps: float) -> Trace:
     return Trace(f"const-{mbps}", np.array([0.0, 10_000.0]), np.array([mbps, mbps]))
-
-
-def state(video: Video, chunk: int, buffer_s: float, throughputs: list[float], levels=None):
-    levels = levels if levels is not None else [1] * len(throughputs)
-    return PlayerState(
-        video,
-        chunk_index=chunk,
-        buffer_s=buffer_s,
-        chunks_remaining=video.n_chunks - chunk,
-        levels=list(levels),
-        throughputs_mbps=list(throughputs),
-    )
 
 
 class Fixed:
@@ -91,24 +75,6 @@ def test_level_plans_enumerate_every_sequence_in_product_order():
     assert plans.shape == (7776, 5)
     assert [tuple(p) for p in plans[:3]] == [(0, 0, 0, 0, 0), (0, 0, 0, 0, 1), (0, 0, 0, 0, 2)]
     assert [tuple(p) for p in plans] == list(itertools.product(range(6), repeat=5))
-
-
-def test_harmonic_and_robust_predictors_by_hand():
-    s = state(VIDEO, 2, 5.0, [2.0, 4.0])
-
-    assert harmonic_mean_mbps([2.0, 4.0]) == pytest.approx(8 / 3)
-    assert HarmonicMeanPredictor().predict(s) == pytest.approx(8 / 3)
-    # The first decision predicted 2.0 and 4.0 came: error |2 - 4| / 4 = 0.5.
-    assert RobustHarmonicPredictor().predict(s) == pytest.approx((8 / 3) / 1.5)
-    # The first decision has no error to divide by.
-    assert RobustHarmonicPredictor().predict(state(VIDEO, 1, 4.0, [3.0])) == 3.0
-    # Only the last five throughputs and the last five errors count: the drop to 0.2
-    # (an error of 4) has left the window, the final jump to 2.0 (an error of 0.5) has not.
-    history = [1.0] * 5 + [0.2] + [1.0] * 9 + [2.0]
-    robust = RobustHarmonicPredictor().predict(state(VIDEO, 16, 4.0, history))
-    assert robust == pytest.approx((5 / 4.5) / 1.5)
-    with pytest.raises(ValueError, match="at least one measured throughput"):
-        harmonic_mean_mbps([])
 
 
 def test_mpc_on_a_toy_video_by_hand():
@@ -212,58 +178,6 @@ def test_every_baseline_stays_low_on_a_slow_link(name):
 
     assert result.level[1:].max() <= 1
     assert result.rebuffer_s[1:].sum() == 0.0
-
-
-def test_trace_clock_times_downloads_exactly_like_the_simulator():
-    # Fast (the buffer caps and the player sleeps), slow and short (the trace loops).
-    traces = [
-        *synthetic_traces(np.random.default_rng(1), [40.0, 0.6, 3.0], duration_s=30.0),
-        Trace("blink", np.array([0.0, 1.0, 2.0]), np.array([99.0, 1.0, 0.0])),
-    ]
-
-    class Probe:
-        def __init__(self, trace):
-            self.clock = TraceClock(trace)
-            self.rng = np.random.default_rng(0)
-
-        def reset(self):
-            self.clock.reset()
-            self.predicted = []
-
-        def choose(self, s):
-            now = self.clock.sync(s)
-            level = int(self.rng.integers(0, 6))
-            size = np.array([float(s.next_chunk_bytes()[level])])
-            self.predicted.append(float(self.clock.download_s(size, np.array([now]))[0]))
-            return level
-
-    slept = 0.0
-    for trace in traces:
-        probe = Probe(trace)
-        result = simulate_session(trace, VIDEO, probe)
-        np.testing.assert_allclose(probe.predicted, result.download_s[1:], rtol=1e-9)
-        slept += result.sleep_s.sum()
-    assert slept > 0
-
-
-def test_oracle_predictor_knows_the_next_throughput_at_the_last_level():
-    trace = synthetic_traces(np.random.default_rng(2), [2.0], volatility=0.8)[0]
-
-    class KeepLevel:
-        def __init__(self):
-            self.oracle = OraclePredictor(trace)
-
-        def reset(self):
-            self.oracle.reset()
-            self.predicted = []
-
-        def choose(self, s):
-            self.predicted.append(self.oracle.predict(s))
-            return s.last_level
-
-    policy = KeepLevel()
-    result = simulate_session(trace, VIDEO, policy)
-    np.testing.assert_allclose(policy.predicted, result.throughput_mbps[1:], rtol=1e-9)
 
 
 def test_oracle_refuses_to_follow_a_session_over_another_trace():

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from reelops.abr.traces import (
@@ -12,6 +13,8 @@ from reelops.abr.traces import (
     parse_trace_file,
     synthetic_trace,
     synthetic_traces,
+    traces_from_frame,
+    traces_to_frame,
 )
 
 # The team's shared folder beside the checkout holds real traces (absent in a user's clone).
@@ -131,3 +134,20 @@ def test_synthetic_trace_volatility_controls_spread():
 def test_trace_rejects_decreasing_times():
     with pytest.raises(ValueError, match="non-decreasing times, sample 2"):
         Trace("x", np.array([0.0, 2.0, 1.0]), np.array([1.0, 1.0, 1.0]))
+
+
+def test_trace_table_round_trips_exactly_through_parquet(tmp_path):
+    rng = np.random.default_rng(4)
+    traces = synthetic_traces(rng, [0.8, 3.0, 1.5], duration_s=30.0, id_prefix="t")
+    path = tmp_path / "traces.parquet"
+
+    traces_to_frame(traces).to_parquet(path, index=False)
+    back = traces_from_frame(pd.read_parquet(path))
+
+    assert list(back) == ["t-0", "t-1", "t-2"]
+    for trace in traces:
+        np.testing.assert_array_equal(back[trace.trace_id].time_s, trace.time_s)
+        np.testing.assert_array_equal(back[trace.trace_id].mbps, trace.mbps)
+    assert list(traces_to_frame([]).columns) == ["trace_id", "time_s", "mbps"]
+    with pytest.raises(ValueError, match="lacks \\['mbps'\\]"):
+        traces_from_frame(pd.DataFrame({"trace_id": ["a"], "time_s": [0.0]}))

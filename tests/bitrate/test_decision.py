@@ -10,8 +10,8 @@ import pytest
 from reelops.abr.simulator import PlayerState, simulate_session
 from reelops.abr.traces import synthetic_traces
 from reelops.bitrate.decision import MODEL_DIR, POLICY_FILE, BitrateModel, DecisionRequest, decide
-from reelops.bitrate.experiment import predictor_policy
 from reelops.bitrate.features import SessionContext
+from reelops.bitrate.selection import predictor_policy
 from reelops.bitrate.sessions import simulate_training_sessions
 from reelops.bitrate.throughput import ModelParams, ThroughputModel
 

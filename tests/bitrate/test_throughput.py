@@ -5,22 +5,16 @@ import time
 
 import numpy as np
 import pytest
+from bitrate_cases import varied_traces
 
 from reelops.abr.policies import MPC
 from reelops.abr.qoe import qoe
 from reelops.abr.simulator import BufferBased, PlayerState, simulate_session
-from reelops.abr.traces import synthetic_traces
 from reelops.abr.video import reference_video
 from reelops.bitrate.features import LOG_HM_INDEX, features_from_rows, features_from_state
 from reelops.bitrate.sessions import simulate_training_sessions
-from reelops.bitrate.throughput import (
-    ModelParams,
-    ThroughputModel,
-    XGBoostPredictor,
-    bootstrap_weights,
-    target_mbps,
-    training_set,
-)
+from reelops.bitrate.targets import training_set
+from reelops.bitrate.throughput import ModelParams, ThroughputModel, XGBoostPredictor
 
 VIDEO = reference_video()
 SMALL = ModelParams(rounds=60, max_depth=3, eta=0.1, min_child_weight=10.0, threads=1)
@@ -29,24 +23,14 @@ NEXT_CHUNK = ModelParams(
 )
 
 
-def traces(seed: int, n: int):
-    rng = np.random.default_rng(seed)
-    return synthetic_traces(
-        rng,
-        np.exp(rng.uniform(np.log(0.4), np.log(6.0), n)),
-        volatility=rng.uniform(0.2, 0.8, n),
-        id_prefix=f"syn{seed}",
-    )
-
-
 @pytest.fixture(scope="module")
 def train_rows():
-    return simulate_training_sessions(traces(11, 16), seed=1, sessions_per_trace=4)
+    return simulate_training_sessions(varied_traces(11, 16), seed=1, sessions_per_trace=4)
 
 
 @pytest.fixture(scope="module")
 def held_out_rows():
-    return simulate_training_sessions(traces(12, 8), seed=2, sessions_per_trace=3)
+    return simulate_training_sessions(varied_traces(12, 8), seed=2, sessions_per_trace=3)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +42,7 @@ def model(train_rows):
 @pytest.mark.parametrize(
     ("params", "margin"), [(NEXT_CHUNK, 0.9), (SMALL, 0.97)], ids=["next-chunk", "mpc-horizon"]
 )
-def test_model_beats_the_harmonic_mean_on_held_out_traces(
+def test_model_beats_the_harmonic_mean_on_held_out_varied_traces(
     params, margin, train_rows, held_out_rows
 ):
     model = ThroughputModel.fit(train_rows, params)
@@ -124,7 +108,7 @@ def test_load_refuses_other_features_and_missing_files(model, tmp_path):
 
 
 def test_predictor_drives_mpc_through_a_whole_session(model):
-    trace = traces(13, 1)[0]
+    trace = varied_traces(13, 1)[0]
 
     for mode in (0.25, "scenarios"):
         result = simulate_session(trace, VIDEO, MPC(XGBoostPredictor(model, mode)))
@@ -135,7 +119,7 @@ def test_predictor_drives_mpc_through_a_whole_session(model):
 
 
 def test_predictor_returns_a_quantile_or_all_of_them(model):
-    result = simulate_session(traces(14, 1)[0], VIDEO, BufferBased())
+    result = simulate_session(varied_traces(14, 1)[0], VIDEO, BufferBased())
     state = PlayerState(
         VIDEO,
         chunk_index=10,
@@ -179,23 +163,6 @@ def test_one_prediction_is_well_under_a_millisecond(model):
     assert np.median(spans) < 1e-3, f"{np.median(spans) * 1e3:.2f} ms per prediction"
 
 
-def test_horizon_target_is_the_harmonic_mean_of_the_chunks_ahead():
-    rows = simulate_training_sessions(traces(15, 1), seed=3, sessions_per_trace=2)
-    shuffled = rows.sample(frac=1.0, random_state=0)
-
-    target = target_mbps(shuffled, 3)
-
-    one = shuffled["session_id"] == rows["session_id"].iloc[0]
-    by_chunk = dict(zip(shuffled.loc[one, "chunk_index"], target[one.to_numpy()], strict=True))
-    t = rows.loc[rows["session_id"] == rows["session_id"].iloc[0], "throughput_mbps"].to_numpy()
-    assert by_chunk[10] == pytest.approx(3 / (1 / t[10] + 1 / t[11] + 1 / t[12]))
-    assert by_chunk[47] == pytest.approx(t[47])
-    assert by_chunk[46] == pytest.approx(2 / (1 / t[46] + 1 / t[47]))
-    np.testing.assert_array_equal(target_mbps(rows, 1), rows["throughput_mbps"].to_numpy())
-    with pytest.raises(ValueError, match="session_id"):
-        target_mbps(rows.drop(columns=["session_id"]), 3)
-
-
 def test_fit_needs_rows_with_history(train_rows):
     first_chunks = train_rows[train_rows["chunk_index"] == 0]
 
@@ -211,16 +178,6 @@ BAGGED = ModelParams(rounds=30, max_depth=3, eta=0.1, min_child_weight=10.0, thr
 @pytest.fixture(scope="module")
 def bagged(train_rows):
     return ThroughputModel.fit(train_rows, BAGGED)
-
-
-def test_bootstrap_draws_whole_traces_as_often_as_there_are_traces():
-    groups = np.array(["a", "a", "b", "c", "c", "c"])
-    weights = bootstrap_weights(groups, seed=3)
-    for name in "abc":  # every row of a trace carries the same count
-        assert len(set(weights[groups == name])) == 1
-    per_trace = {name: weights[groups == name][0] for name in "abc"}
-    assert sum(per_trace.values()) == 3 and min(per_trace.values()) >= 0
-    assert np.array_equal(weights, bootstrap_weights(groups, seed=3))
 
 
 def test_ensemble_quantiles_are_the_mean_of_its_members(bagged, held_out_rows):
