@@ -34,7 +34,8 @@ from reelops.bitrate.sessions import simulate_training_sessions
 from reelops.bitrate.settings import EvaluationSettings, TrainingSettings, protocol
 from reelops.bitrate.targets import training_set as usable_rows
 from reelops.config import Settings, get_settings
-from reelops.features.store import feature_service_version, open_store
+from reelops.features.store import open_store
+from reelops.features.versions import feature_service_version
 from reelops.registry import Registry, RegistryError, training_lineage
 from reelops.sources import active_source
 from reelops.specs import ModelSpec, load_spec, validate_section
