@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import dag, task
 
-WAREHOUSE_MARTS = Asset("reelops_warehouse_marts")
-ONLINE_FEATURES = Asset("reelops_online_features")
+from reelops.orchestration.assets import ONLINE_FEATURES, WAREHOUSE_MARTS
 
 
 @dag(

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import dag, task
 
+from reelops.orchestration.assets import ONLINE_FEATURES
 from reelops.orchestration.release_tail import release_tasks
-
-ONLINE_FEATURES = Asset("reelops_online_features")
 
 
 @dag(
