@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import dag, task
 
+from reelops.orchestration.assets import ONLINE_FEATURES
 from reelops.orchestration.release_tail import release_tasks
-
-ONLINE_FEATURES = Asset("reelops_online_features")
 
 
 @dag(
@@ -34,33 +33,27 @@ spec's) and `spec` (another spec file, for tests).
 def reelops_bitrate():
     @task
     def training_set(**context):
-        from reelops.bitrate.train import prepare_training_set
-        from reelops.config import get_settings
+        from reelops.orchestration.bitrate import training_set
 
-        conf = context["dag_run"].conf or {}
-        return prepare_training_set(get_settings(), context["run_id"], conf.get("spec"))
+        return training_set(**context)
 
     @task
-    def train(prepared: dict):
-        from reelops.bitrate.train import train_model
+    def train(prepared: dict, **context):
+        from reelops.orchestration.bitrate import train
 
-        return train_model(prepared, prepared["spec"])
+        return train(prepared, **context)
 
     @task
-    def evaluate(trained: dict):
-        from reelops.bitrate.train import evaluate_model
+    def evaluate(trained: dict, **context):
+        from reelops.orchestration.bitrate import evaluate
 
-        return evaluate_model(trained, trained["spec"])
+        return evaluate(trained, **context)
 
     @task
     def save_candidate(evaluated: dict, **context):
-        from reelops.bitrate.train import save_candidate
-        from reelops.config import get_settings
+        from reelops.orchestration.bitrate import save_candidate
 
-        conf = context["dag_run"].conf or {}
-        return save_candidate(
-            get_settings(), evaluated, evaluated["spec"], approval=conf.get("approval")
-        )
+        return save_candidate(evaluated, **context)
 
     release_tasks("bitrate", save_candidate(evaluate(train(training_set()))))
 

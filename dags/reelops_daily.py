@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import dag, task
 
-WAREHOUSE_MARTS = Asset("reelops_warehouse_marts")
-ONLINE_FEATURES = Asset("reelops_online_features")
+from reelops.orchestration.assets import ONLINE_FEATURES, WAREHOUSE_MARTS
 
 
 @dag(
@@ -31,21 +30,21 @@ first). A run's `conf` may carry `start`/`end` to cover a longer interval
 def reelops_daily():
     @task
     def land(**context):
-        from reelops.pipeline import land
+        from reelops.orchestration.daily import land
 
-        return land(context)
+        return land(**context)
 
     @task(outlets=[WAREHOUSE_MARTS])
     def build_warehouse(landed: dict, **context):
-        from reelops.pipeline import build_warehouse
+        from reelops.orchestration.daily import build_warehouse
 
-        return build_warehouse(context)
+        return build_warehouse(landed, **context)
 
     @task(outlets=[ONLINE_FEATURES])
     def materialize_features(built: dict, **context):
-        from reelops.pipeline import materialize_features
+        from reelops.orchestration.daily import materialize_features
 
-        return materialize_features(context)
+        return materialize_features(built, **context)
 
     materialize_features(build_warehouse(land()))
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import dag, task
 
+from reelops.orchestration.assets import ONLINE_FEATURES
 from reelops.orchestration.release_tail import release_tasks
-
-ONLINE_FEATURES = Asset("reelops_online_features")
 
 
 @dag(
@@ -33,33 +32,33 @@ rejection. `conf` may carry `approval` (overrides the spec's) and `spec`.
 def reelops_ranker():
     @task
     def training_set(**context):
-        from reelops.ranking.train import task_training_set
+        from reelops.orchestration.ranker import training_set
 
-        return task_training_set(context)
-
-    @task
-    def search(workdir: str, point: dict, index: int):
-        from reelops.ranking.train import task_search
-
-        return task_search(workdir, point, index)
+        return training_set(**context)
 
     @task
-    def train(results: list):
-        from reelops.ranking.train import task_train
+    def search(workdir: str, point: dict, index: int, **context):
+        from reelops.orchestration.ranker import search
 
-        return task_train(results)
+        return search(workdir, point, index, **context)
 
     @task
-    def evaluate(trained: dict):
-        from reelops.ranking.train import task_evaluate
+    def train(results: list, **context):
+        from reelops.orchestration.ranker import train
 
-        return task_evaluate(trained)
+        return train(results, **context)
+
+    @task
+    def evaluate(trained: dict, **context):
+        from reelops.orchestration.ranker import evaluate
+
+        return evaluate(trained, **context)
 
     @task
     def save_candidate(evaluated: dict, **context):
-        from reelops.ranking.train import task_save_candidate
+        from reelops.orchestration.ranker import save_candidate
 
-        return task_save_candidate(evaluated, context)
+        return save_candidate(evaluated, **context)
 
     results = search.expand_kwargs(training_set())
     release_tasks("ranker", save_candidate(evaluate(train(results))))

@@ -318,6 +318,18 @@ def build(settings: Settings, source: str, *, select: str | None = None) -> Buil
     )
 
 
+def describe_build(result: BuildResult) -> str:
+    """A few readable lines about one warehouse build."""
+    lines = [
+        f"dbt build on {result.target} for source {result.source!r}: "
+        f"{len(result.models_built)} models, {result.tests_passed} data tests passed, "
+        f"{result.tests_failed} failed, {result.tests_warned} warned, "
+        f"{result.unit_tests_passed} unit tests passed in {result.elapsed_s:.1f} s",
+    ]
+    lines += [f"  {mart:<26} {rows:>10,} rows" for mart, rows in result.mart_rows.items()]
+    return "\n".join(lines)
+
+
 def _mart_rows(settings: Settings, source: str, marts: list[str]) -> dict[str, int]:
     if settings.dbt_target == "duckdb":
         import pyarrow.parquet as pq

@@ -62,7 +62,8 @@ def _write(out: Path | None, payload: dict) -> None:
 def bitrate_train() -> None:
     """Run the reelops_bitrate DAG in-process: train, simulate, gates, approval, promotion."""
     from reelops.bitrate.train import demo_summary
-    from reelops.quality.release import ReleaseError, release_summary, run_training_dag
+    from reelops.orchestration.training import run_training_dag
+    from reelops.quality.release import ReleaseError, release_summary
     from reelops.registry import Registry
 
     settings = get_settings()

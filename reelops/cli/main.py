@@ -150,9 +150,8 @@ def pipeline_run(
 @warehouse_app.command("build")
 def warehouse_build() -> None:
     """Run `dbt build` over the active source's lake, without Airflow."""
-    from reelops.pipeline import describe_build
     from reelops.sources import active_source
-    from reelops.warehouse import WarehouseBuildError, build
+    from reelops.warehouse import WarehouseBuildError, build, describe_build
 
     settings = get_settings()
     try:

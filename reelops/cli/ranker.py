@@ -19,7 +19,8 @@ app = typer.Typer(
 @app.command("train")
 def train_command() -> None:
     """Run the reelops_ranker DAG in-process: train, evaluate, gates, approval, promotion."""
-    from reelops.quality.release import ReleaseError, release_summary, run_training_dag
+    from reelops.orchestration.training import run_training_dag
+    from reelops.quality.release import ReleaseError, release_summary
     from reelops.ranking.train import run_dir
 
     settings = get_settings()

@@ -1,1 +1,1 @@
-"""Everything that knows Airflow: task adapters, the release tail, DAG runs, local processes."""
+"""Everything that knows Airflow: Assets, task adapters, release tail, DAG runs, processes."""

@@ -18,35 +18,10 @@ from reelops.registry import ModelVersion, Registry, RegistryError
 from reelops.specs import ModelSpec, SpecError, load_spec
 
 AUTO_ACTOR = "reelops-auto"
-HUMAN_IN_PROCESS = (
-    "the spec asks for human approval, which waits for a person in the Airflow UI: "
-    "start `make airflow` and trigger {dag} there (an in-process run has nobody to ask)"
-)
 
 
 class ReleaseError(RuntimeError):
     """A release step that must not go ahead; the message says why and what to do."""
-
-
-def run_training_dag(settings: Settings, model: str):
-    """Run ``reelops_<model>`` in-process (``reelops <model> train``) and return its result.
-
-    Raises:
-        ReleaseError: The spec asks for human approval (nobody could answer in-process),
-            or the run did not succeed (the message names the tasks that did not).
-    """
-    from reelops.orchestration.runs import run_dag
-
-    dag_id = f"reelops_{model}"
-    if load_spec(model).approval == "human":
-        raise ReleaseError(HUMAN_IN_PROCESS.format(dag=dag_id))
-    result = run_dag(settings, dag_id)
-    if not result.ok:
-        raise ReleaseError(
-            f"DAG run {result.run_id} ended {result.state}; "
-            f"tasks not successful: {result.unsuccessful}"
-        )
-    return result
 
 
 def load_evaluator(spec: ModelSpec):

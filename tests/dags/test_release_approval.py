@@ -21,7 +21,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "quality"))
 import toy_model  # noqa: E402
 
-from reelops import airflow_local  # noqa: E402
+from reelops.orchestration import local as airflow_local  # noqa: E402
 from reelops.registry import Registry  # noqa: E402
 
 TOY_DAG = '''"""Test DAG: a toy candidate goes through the release tail."""

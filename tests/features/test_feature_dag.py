@@ -35,4 +35,4 @@ print(json.dumps({{
         "retries": 2,
     }
     source = (PROJECT_ROOT / "dags" / "reelops_daily.py").read_text()
-    assert "reelops.pipeline import materialize_features" in source
+    assert "reelops.orchestration.daily import materialize_features" in source

@@ -148,29 +148,3 @@ def test_a_run_cannot_loosen_human_approval(settings, tmp_path):
     human_spec = toy_model.write_spec(tmp_path, approval="human")
     version = toy_model.save(settings, 2.0)
     assert gates(settings, version, human_spec, approval="auto")["approval"] == "human"
-
-
-def test_in_process_training_refuses_human_approval_and_reports_failed_tasks(settings, monkeypatch):
-    import reelops.orchestration.runs
-    from reelops.orchestration.runs import DagRunResult
-    from reelops.specs import load_spec
-
-    runs = []
-
-    def run_dag(_settings, dag_id):
-        runs.append(dag_id)
-        return DagRunResult(dag_id, "run-1", "failed", {"train": "failed", "gates": "skipped"})
-
-    monkeypatch.setattr(reelops.orchestration.runs, "run_dag", run_dag)
-    monkeypatch.setattr(release, "load_spec", lambda name: load_spec(name, approval="human"))
-    with pytest.raises(release.ReleaseError, match="human approval.*trigger reelops_ranker"):
-        release.run_training_dag(settings, "ranker")
-    assert runs == []  # nobody could answer in-process: the DAG never starts
-
-    monkeypatch.setattr(release, "load_spec", lambda name: load_spec(name, approval="auto"))
-    with pytest.raises(
-        release.ReleaseError,
-        match=r"run-1 ended failed; tasks not successful: \{'train': 'failed'\}",
-    ):
-        release.run_training_dag(settings, "bitrate")
-    assert runs == ["reelops_bitrate"]

@@ -1,0 +1,17 @@
+"""The Assets the DAGs publish and schedule on, named once (light: Airflow's Asset only).
+
+A DAG file imports these objects rather than spelling an Asset's name itself, so a
+misspelt name fails at import instead of silently never triggering a schedule.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset
+
+WAREHOUSE_MARTS = Asset("reelops_warehouse_marts")
+"""The dbt marts, published by the daily DAG's ``build_warehouse``."""
+
+ONLINE_FEATURES = Asset("reelops_online_features")
+"""The Feast online store, published by ``materialize_features``; the training DAGs run on it."""
+
+ASSETS = (WAREHOUSE_MARTS, ONLINE_FEATURES)
