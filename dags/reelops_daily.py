@@ -20,10 +20,10 @@ from reelops.orchestration.assets import ONLINE_FEATURES, WAREHOUSE_MARTS
 ### ReelOps daily data
 Lands the run's data interval of the active source (the synthetic world or an
 import) in the lake, pseudonymized, one partition per day, then runs `dbt build`
-(every model and its tests) and publishes the warehouse marts as an Asset that
-the training DAGs are scheduled on, then materializes the Feast feature views into
-the online store up to the end of the interval (applying changed definitions
-first). A run's `conf` may carry `start`/`end` to cover a longer interval
+(every model and its tests) and publishes the warehouse marts as an Asset, then
+materializes the Feast feature views into the online store up to the end of the
+interval (applying changed definitions first) and publishes the online features as
+the Asset the training DAGs are scheduled on. A run's `conf` may carry `start`/`end` to cover a longer interval
 (`reelops pipeline run`).
 """,
 )
