@@ -1,4 +1,4 @@
-"""The ranker's inputs from the warehouse and the lake: history, impressions, titles, members."""
+"""The ranker's inputs: history, impressions, titles and members, and the true tastes when known."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ import pyarrow.parquet as pq
 
 from reelops.config import Settings
 from reelops.lake import partitions
+from reelops.privacy import load_key, pseudonymize
+from reelops.sources import active_source, read_truth
+from reelops.warehouse import read_mart
 
 SEGMENT_COLUMNS = ("country", "age_band", "gender")
 
@@ -87,9 +90,6 @@ def load_ranking_data(settings: Settings, source: str | None = None) -> RankingD
         FileNotFoundError: the warehouse or lake of ``source`` is not built.
         ValueError: the source has no viewing events.
     """
-    from reelops.sources import active_source
-    from reelops.warehouse import read_mart
-
     source = source or active_source(settings)
     interactions = read_viewing_events(settings, source)
     if interactions.empty:
@@ -104,4 +104,21 @@ def load_ranking_data(settings: Settings, source: str | None = None) -> RankingD
     return RankingData(source, interactions, impressions, titles, members)
 
 
-__all__ = ["SEGMENT_COLUMNS", "RankingData", "load_ranking_data", "read_viewing_events"]
+def member_tastes(settings: Settings, source: str) -> pd.DataFrame | None:
+    """The synthetic world's true tastes keyed by member_key, or None when unknown."""
+    try:
+        truth = read_truth(settings, source, "member_tastes")
+    except (FileNotFoundError, OSError):
+        return None
+    keys = pseudonymize(truth["member_id"].astype(str).unique().tolist(), load_key(settings))
+    out = truth.assign(member_key=truth["member_id"].astype(str).map(keys))
+    return out[["member_key", "genre", "weight"]]
+
+
+__all__ = [
+    "SEGMENT_COLUMNS",
+    "RankingData",
+    "load_ranking_data",
+    "member_tastes",
+    "read_viewing_events",
+]

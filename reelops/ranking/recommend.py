@@ -12,8 +12,11 @@ import numpy as np
 import pandas as pd
 
 from reelops.config import Settings
+from reelops.features.online import OnlineLookup
+from reelops.features.store import open_store
+from reelops.privacy import MemberKeyVault
 from reelops.ranking.candidates import SOURCES, CandidateConfig, CandidateGenerator
-from reelops.ranking.data import RankingData, load_ranking_data
+from reelops.ranking.data import RankingData, load_ranking_data, member_tastes
 from reelops.ranking.features import (
     REQUEST_TIME,
     add_store_features,
@@ -21,9 +24,10 @@ from reelops.ranking.features import (
     cross_columns,
     fit_generator,
 )
+from reelops.ranking.protocol import MODEL_NAME
 from reelops.ranking.ranker import RankerError, RankerModel
 from reelops.ranking.scoring import top_k_rows
-from reelops.ranking.train import MODEL_NAME
+from reelops.registry import Registry, RegistryError
 
 
 class RecommendError(ValueError):
@@ -36,8 +40,6 @@ def resolve_version(settings: Settings, version: str | None = None) -> tuple[str
     Raises:
         RecommendError: no ranker was trained yet, or ``version`` is unknown.
     """
-    from reelops.registry import Registry, RegistryError
-
     registry = Registry(settings)
     if version:
         try:
@@ -61,7 +63,7 @@ def check_k(k: int) -> int:
 
 
 @dataclass(eq=False)
-class Recommender:
+class RankerRuntime:
     """A loaded ranker with its candidate sources fitted on the whole history.
 
     Load once per process (:meth:`load`), then call :meth:`recommend` for batches or
@@ -84,10 +86,8 @@ class Recommender:
     generator: CandidateGenerator
 
     @classmethod
-    def load(cls, settings: Settings, version: str | None = None) -> Recommender:
+    def load(cls, settings: Settings, version: str | None = None) -> RankerRuntime:
         """Load a registry version (default: production, else the newest candidate)."""
-        from reelops.registry import Registry
-
         version, _ = resolve_version(settings, version)
         folder = Registry(settings).files(MODEL_NAME, version)
         try:
@@ -112,8 +112,6 @@ class Recommender:
         Raises:
             RecommendError: a member id was never ingested for this source.
         """
-        from reelops.privacy import MemberKeyVault
-
         with MemberKeyVault(self.settings) as vault:
             if member_ids is None:
                 keys = self.data.members["member_key"].tolist()
@@ -131,8 +129,6 @@ class Recommender:
 
     def raw_id(self, member_key: str) -> str:
         """The raw member id of a member_key (for showing to operators only)."""
-        from reelops.privacy import MemberKeyVault
-
         with MemberKeyVault(self.settings) as vault:
             return vault.raw_ids(self.data.source, [member_key]).get(member_key, member_key)
 
@@ -155,9 +151,6 @@ class Recommender:
 
     def online_lookup(self):
         """An online feature lookup for this source (build once, reuse per request)."""
-        from reelops.features.online import OnlineLookup
-        from reelops.features.store import open_store
-
         return OnlineLookup(open_store(self.settings, self.data.source, apply=False))
 
     def rank_online(
@@ -219,8 +212,6 @@ class Recommender:
 
     def favourite_genres(self, member_key: str, n: int = 3) -> str:
         """True favourite genres on the synthetic world, else the watched-genre mix's top."""
-        from reelops.ranking.evidence import member_tastes
-
         tastes = member_tastes(self.settings, self.data.source)
         if tastes is not None:
             mine = tastes[tastes["member_key"] == member_key].nlargest(n, "weight")
@@ -289,7 +280,7 @@ def batch_recommendations(
     if ids is not None and not all(ids):
         raise RecommendError(f"--members must be 'all' or comma-separated ids, got {members!r}")
     version, stage = resolve_version(settings, version)
-    recommender = Recommender.load(settings, version)
+    recommender = RankerRuntime.load(settings, version)
     raw_of = {key: raw for raw, key in recommender.member_keys(ids).items()}
     keys = list(raw_of)
     parts = [recommender.recommend(keys[i : i + chunk], k) for i in range(0, len(keys), chunk)]
@@ -301,7 +292,7 @@ def batch_recommendations(
 __all__ = [
     "REQUEST_TIME",
     "RecommendError",
-    "Recommender",
+    "RankerRuntime",
     "batch_recommendations",
     "check_k",
     "resolve_version",

@@ -33,14 +33,14 @@ ALL_COUNTRIES = "*"
 class ServingRanker:
     """A loaded ranker and its cold-start lists, built once per model version."""
 
-    recommender: object  # reelops.ranking.recommend.Recommender
+    recommender: object  # reelops.ranking.recommend.RankerRuntime
     popular: dict[str, list[str]]  # country (or "*") -> title ids, most watched first
 
     @classmethod
     def load(cls, settings: Settings, version: ModelVersion) -> ServingRanker:
-        from reelops.ranking.recommend import Recommender
+        from reelops.ranking.recommend import RankerRuntime
 
-        recommender = Recommender.load(settings, version.version)
+        recommender = RankerRuntime.load(settings, version.version)
         return cls(recommender, popular_by_country(recommender.data))
 
 
