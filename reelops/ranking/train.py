@@ -17,7 +17,8 @@ import pandas as pd
 
 from reelops.config import Settings
 from reelops.features.store import feature_service_version, open_store
-from reelops.ranking.candidates import recall_by_source
+from reelops.ranking.candidate_index import CandidateIndex
+from reelops.ranking.candidates import CandidateConfig, recall_by_source
 from reelops.ranking.data import load_ranking_data
 from reelops.ranking.features import FeatureSet, store_columns
 from reelops.ranking.full_ranking import evaluate_rankers
@@ -221,10 +222,18 @@ def report_text(report, prepared: dict[str, Any]) -> str:
 def save_candidate(
     settings: Settings, spec, workdir: Path, approval: str | None = None
 ) -> dict[str, Any]:
-    """Register the trained model as a *candidate* with its metrics and lineage."""
+    """Register the trained model as a *candidate* with its metrics, lineage and serving index.
+
+    The model folder gets the :class:`~reelops.ranking.candidate_index.CandidateIndex`
+    fitted on the whole history (not the evaluation cut-off), so a service answers
+    from the registry folder alone.
+    """
     workdir = Path(workdir)
     prepared = _prepared(workdir)
     model = RankerModel.load(workdir / "model")
+    data = load_ranking_data(settings, prepared["source"])
+    config = CandidateConfig(**model.meta.get("candidates", {}))
+    CandidateIndex.build(data, config).save(workdir / "model")
     metrics = json.loads((workdir / "headline.json").read_text())
     rows = pd.read_parquet(workdir / "outer_train.parquet", columns=["member_key", "title_id"])
     lineage = training_lineage(
