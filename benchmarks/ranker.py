@@ -76,7 +76,7 @@ def _percentiles(samples: list[float]) -> dict:
 def bench_scoring(settings, workdir: Path, version: str) -> list[dict]:
     """p50/p99 of scoring 500 in-memory candidates, and of one online ranking request."""
     from reelops.ranking.ranker import RankerModel
-    from reelops.ranking.recommend import Recommender
+    from reelops.ranking.recommend import RankerRuntime
 
     model = RankerModel.load(workdir / "model")
     rows = pd.read_parquet(workdir / "outer_eval.parquet")
@@ -91,7 +91,7 @@ def bench_scoring(settings, workdir: Path, version: str) -> list[dict]:
         samples.append(time.perf_counter() - t0)
     out = [{"step": "score 500 candidates, features in memory", **_percentiles(samples)}]
 
-    recommender = Recommender.load(settings, version)
+    recommender = RankerRuntime.load(settings, version)
     lookup = recommender.online_lookup()
     keys = recommender.sample_members(CALLS, seed=1)
     recommender.rank_online(keys[0], lookup)  # warm the title cache

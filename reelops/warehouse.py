@@ -26,6 +26,7 @@ MART_KEYS: dict[str, tuple[str, ...]] = {
     "fct_title_daily": ("title_id", "feature_date"),
     "fct_network_daily": ("network_key", "feature_date"),
     "fct_ranking_interactions": ("impression_id",),
+    "fct_viewing_events": ("event_id",),
     "fct_delivery_samples": ("session_id", "chunk_index"),
 }
 MARTS: tuple[str, ...] = tuple(MART_KEYS)

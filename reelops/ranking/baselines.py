@@ -347,7 +347,7 @@ class EASE(ItemItemRanker):
 
     Args:
         l2: Ridge penalty (larger for more members or denser data); choose it on a
-            validation split (:func:`reelops.ranking.evaluate.choose_on_validation`).
+            validation split (:func:`reelops.ranking.baseline_suite.choose_on_validation`).
     """
 
     def __init__(self, l2: float = 200.0) -> None:

@@ -1,4 +1,4 @@
-"""The ranker's inputs from the warehouse and the lake: history, impressions, titles, members."""
+"""The ranker's inputs from the warehouse marts: history, impressions, titles, members; tastes."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from reelops.config import Settings
-from reelops.lake import partitions
+from reelops.privacy import load_key, pseudonymize
+from reelops.ranking.split import INTERACTION_COLUMNS
+from reelops.sources import active_source, read_truth
+from reelops.warehouse import read_mart
 
 SEGMENT_COLUMNS = ("country", "age_band", "gender")
 
@@ -53,27 +54,25 @@ class RankingData:
 
 
 def read_viewing_events(settings: Settings, source: str) -> pd.DataFrame:
-    """Every landed viewing event of ``source`` (pseudonymized), oldest first.
+    """Every viewing event of ``source`` from the ``fct_viewing_events`` mart, oldest first.
 
-    The warehouse has no viewing-event mart (its marts aggregate views per day), so
-    the lake's partitions, which hold member keys only, are read directly.
+    Ties in ``ts`` keep ``event_id`` order, the order the lake lands events in, so the
+    history is the same whatever order the warehouse returns its rows in.
+
+    Returns:
+        ``member_key, title_id, ts, completion`` (completion in 0..1, 0 when unknown).
 
     Raises:
-        FileNotFoundError: nothing was landed for ``source``.
+        FileNotFoundError: the warehouse of ``source`` is not built.
     """
-    lake_dir = settings.lake_dir(source)
-    files = [path for _, path in partitions(lake_dir, "viewing_events")]
-    if not files:
-        raise FileNotFoundError(
-            f"no viewing events in {lake_dir}; run the daily DAG (`reelops pipeline run`) "
-            f"for source {source!r} first"
-        )
-    columns = ["member_key", "title_id", "ts", "completion"]
-    table = pa.concat_tables([pq.read_table(path, columns=columns) for path in files])
-    frame = table.to_pandas()
+    events = read_mart(settings, source, "fct_viewing_events")
+    events = events.sort_values(["ts", "event_id"], kind="stable", ignore_index=True)
+    frame = events[list(INTERACTION_COLUMNS)].copy()
     frame["ts"] = pd.to_datetime(frame["ts"]).astype("datetime64[ns]")
-    frame["completion"] = frame["completion"].fillna(0.0).clip(0.0, 1.0).astype(np.float64)
-    return frame.sort_values("ts", kind="stable", ignore_index=True)
+    frame["completion"] = (
+        pd.to_numeric(frame["completion"]).fillna(0.0).clip(0.0, 1.0).astype(np.float64)
+    )
+    return frame
 
 
 def load_ranking_data(settings: Settings, source: str | None = None) -> RankingData:
@@ -84,12 +83,9 @@ def load_ranking_data(settings: Settings, source: str | None = None) -> RankingD
         source: Source name; the active source when None.
 
     Raises:
-        FileNotFoundError: the warehouse or lake of ``source`` is not built.
+        FileNotFoundError: the warehouse of ``source`` is not built.
         ValueError: the source has no viewing events.
     """
-    from reelops.sources import active_source
-    from reelops.warehouse import read_mart
-
     source = source or active_source(settings)
     interactions = read_viewing_events(settings, source)
     if interactions.empty:
@@ -104,4 +100,21 @@ def load_ranking_data(settings: Settings, source: str | None = None) -> RankingD
     return RankingData(source, interactions, impressions, titles, members)
 
 
-__all__ = ["SEGMENT_COLUMNS", "RankingData", "load_ranking_data", "read_viewing_events"]
+def member_tastes(settings: Settings, source: str) -> pd.DataFrame | None:
+    """The synthetic world's true tastes keyed by member_key, or None when unknown."""
+    try:
+        truth = read_truth(settings, source, "member_tastes")
+    except (FileNotFoundError, OSError):
+        return None
+    keys = pseudonymize(truth["member_id"].astype(str).unique().tolist(), load_key(settings))
+    out = truth.assign(member_key=truth["member_id"].astype(str).map(keys))
+    return out[["member_key", "genre", "weight"]]
+
+
+__all__ = [
+    "SEGMENT_COLUMNS",
+    "RankingData",
+    "load_ranking_data",
+    "member_tastes",
+    "read_viewing_events",
+]

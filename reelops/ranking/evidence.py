@@ -1,100 +1,19 @@
-"""Release evaluation: candidate, champion and baselines on one temporal hold-out, as evidence."""
+"""Release evidence: candidate, champion and baselines on one temporal hold-out, for the gates."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from reelops.config import Settings
+from reelops.quality.evidence import CANDIDATE, ReleaseEvidence, version_folders
 from reelops.ranking.candidates import genre_matrix, genre_shares
-from reelops.ranking.data import RankingData, load_ranking_data
-from reelops.ranking.evaluate import EvaluationReport, evaluate_rankers, fit_baselines
+from reelops.ranking.holdout import EvaluationOutcome, evaluate_models
+from reelops.ranking.protocol import MODEL_NAME, configs
 from reelops.ranking.ranker import REFERENCE_FILE, RankerModel
-from reelops.ranking.split import TemporalSplit
-from reelops.ranking.train import MODEL_NAME, configs, model_scorer, scoring_rows, splits
-
-BASELINE_LABELS = {"popular": "most_popular"}
-
-
-@dataclass(eq=False)
-class EvaluationOutcome:
-    """One evaluation run: the report and what it was computed from."""
-
-    report: EvaluationReport
-    data: RankingData
-    split: TemporalSplit
-    rows: pd.DataFrame
-    models: dict[str, RankerModel]
-    baselines: list[str]
-
-
-def member_tastes(settings: Settings, source: str) -> pd.DataFrame | None:
-    """The synthetic world's true tastes keyed by member_key, or None when unknown."""
-    from reelops.privacy import load_key, pseudonymize
-    from reelops.sources import read_truth
-
-    try:
-        truth = read_truth(settings, source, "member_tastes")
-    except (FileNotFoundError, OSError):
-        return None
-    keys = pseudonymize(truth["member_id"].astype(str).unique().tolist(), load_key(settings))
-    out = truth.assign(member_key=truth["member_id"].astype(str).map(keys))
-    return out[["member_key", "genre", "weight"]]
-
-
-def evaluate_models(
-    settings: Settings,
-    spec,
-    models: dict[str, RankerModel],
-    source: str | None = None,
-    rows: pd.DataFrame | None = None,
-) -> EvaluationOutcome:
-    """Evaluate ranker models and the baselines on the spec's temporal hold-out, in one run.
-
-    Args:
-        settings: Platform settings.
-        spec: The ranker's model spec.
-        models: Label -> model (``ranker``; or ``candidate`` and ``champion``).
-        source: Data source; the active one when None.
-        rows: The hold-out members' candidate feature rows, if already built.
-
-    Returns:
-        The report (every label's metrics, per segment, each model's NDCG@k minus the
-        best baseline's as a paired bootstrap) and its inputs.
-    """
-    tr, ev = configs(spec)
-    data = load_ranking_data(settings, source)
-    outer, _ = splits(data, ev, tr)
-    if rows is None:
-        rows = scoring_rows(settings, data, outer, tr, spec.feature_service)
-    rankers: dict[str, Any] = {
-        label: model_scorer(model, rows, data, outer) for label, model in models.items()
-    }
-    baselines = {
-        BASELINE_LABELS.get(name, name): scorer
-        for name, scorer in fit_baselines(outer.train, data.titles, data.members).items()
-    }
-    report = evaluate_rankers(
-        outer.train,
-        outer.test,
-        data.titles,
-        data.members,
-        {**rankers, **baselines},
-        k=ev.k,
-        segments=data.segments,
-        compare=(),
-        protocol=outer.protocol.to_dict(),
-        n_bootstrap=ev.bootstrap,
-        head_share=ev.head_share,
-        member_tastes=member_tastes(settings, data.source),
-    )
-    metric = f"ndcg@{ev.k}"
-    best = report.overall.loc[list(baselines), metric].idxmax()
-    report.comparisons = [report.compare(label, best, ev.bootstrap) for label in models]
-    return EvaluationOutcome(report, data, outer, rows, models, list(baselines))
+from reelops.ranking.report import EvaluationReport
+from reelops.registry import Registry
+from reelops.specs import load_spec
 
 
 def genre_kl(
@@ -175,8 +94,6 @@ def evaluate_release(
         ``champion`` and the baselines (``most_popular``, ``popular_recent``,
         ``popular_country``, ``item_knn``, ``ease``) on one temporal hold-out.
     """
-    from reelops.quality.evidence import CANDIDATE, ReleaseEvidence, version_folders
-
     _, ev = configs(spec)
     folders = version_folders(settings, MODEL_NAME, candidate_version, champion_version)
     models = {label: RankerModel.load(folder) for label, folder in folders.items()}
@@ -208,26 +125,20 @@ def evaluate_release(
     )
 
 
-__all__ = [
-    "BASELINE_LABELS",
-    "EvaluationOutcome",
-    "evaluate_models",
-    "evaluate_release",
-    "genre_kl",
-    "member_tastes",
-    "per_unit_frame",
-    "prediction_sample",
-]
-
-
 def evaluate_version(settings: Settings, version: str) -> EvaluationReport:
     """``reelops ranker evaluate``: one registry version beside the baselines."""
-    from reelops.registry import Registry
-    from reelops.specs import load_spec
-
     folder = Registry(settings).files(MODEL_NAME, version)
     model = RankerModel.load(folder)
     outcome = evaluate_models(
         settings, load_spec(MODEL_NAME), {"ranker": model}, model.meta.get("source")
     )
     return outcome.report
+
+
+__all__ = [
+    "evaluate_release",
+    "evaluate_version",
+    "genre_kl",
+    "per_unit_frame",
+    "prediction_sample",
+]

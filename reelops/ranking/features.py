@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from reelops.features.training import build_training_set
+from reelops.ranking.baselines import EASE, MostPopular
 from reelops.ranking.candidates import SOURCES, CandidateConfig, CandidateGenerator, Candidates
 
 REQUEST_TIME = "request_time"
@@ -129,8 +131,6 @@ def fit_generator(
 ) -> CandidateGenerator:
     """Candidate sources fitted on the history strictly before ``as_of``, with the extra
     scorers the cross features need (EASE, recency-weighted popularity, release ages)."""
-    from reelops.ranking.baselines import EASE, MostPopular
-
     history = history[history["ts"] < as_of]
     generator = CandidateGenerator(history, titles, members, as_of=as_of, config=config)
     generator.ease = EASE(ease_l2).fit_matrix(generator.data, titles)
@@ -258,8 +258,6 @@ def add_store_features(
     settings, frame: pd.DataFrame, service: str, source: str | None = None, repo=None
 ) -> pd.DataFrame:
     """The ``service`` features of every row as of its request time (a Feast point-in-time join)."""
-    from reelops.features.training import build_training_set
-
     return build_training_set(
         settings, frame, service, timestamp_column=REQUEST_TIME, source=source, repo=repo
     )

@@ -12,18 +12,17 @@ import numpy as np
 import pandas as pd
 
 from reelops.config import Settings
-from reelops.ranking.candidates import SOURCES, CandidateConfig, CandidateGenerator
-from reelops.ranking.data import RankingData, load_ranking_data
-from reelops.ranking.features import (
-    REQUEST_TIME,
-    add_store_features,
-    candidate_rows,
-    cross_columns,
-    fit_generator,
-)
+from reelops.features.online import OnlineLookup
+from reelops.features.store import open_store
+from reelops.privacy import MemberKeyVault
+from reelops.ranking.candidate_index import CandidateIndex
+from reelops.ranking.candidates import SOURCES, CandidateGenerator
+from reelops.ranking.data import member_tastes
+from reelops.ranking.features import REQUEST_TIME, add_store_features, candidate_rows, cross_columns
+from reelops.ranking.protocol import MODEL_NAME
 from reelops.ranking.ranker import RankerError, RankerModel
 from reelops.ranking.scoring import top_k_rows
-from reelops.ranking.train import MODEL_NAME
+from reelops.registry import Registry, RegistryError
 
 
 class RecommendError(ValueError):
@@ -36,8 +35,6 @@ def resolve_version(settings: Settings, version: str | None = None) -> tuple[str
     Raises:
         RecommendError: no ranker was trained yet, or ``version`` is unknown.
     """
-    from reelops.registry import Registry, RegistryError
-
     registry = Registry(settings)
     if version:
         try:
@@ -61,50 +58,62 @@ def check_k(k: int) -> int:
 
 
 @dataclass(eq=False)
-class Recommender:
-    """A loaded ranker with its candidate sources fitted on the whole history.
+class RankerRuntime:
+    """A loaded ranker with the candidate index saved beside it (fitted on the whole history).
 
-    Load once per process (:meth:`load`), then call :meth:`recommend` for batches or
-    :meth:`rank_online` for one member from the online store.
+    Load once per process (:meth:`load`, which reads the registry folder only), then
+    call :meth:`rank_online` for one member from the online store, or :meth:`recommend`
+    for batches with features from the offline store.
 
     Attributes:
         settings: Platform settings.
         version: Registry version.
         folder: The model's files.
         model: The XGBoost ranker.
-        data: The source's history, catalogue and members.
-        generator: Candidate sources as of :attr:`request_time`.
+        index: Candidate sources as of :attr:`request_time`, titles, members and the
+            cold-start lists.
     """
 
     settings: Settings
     version: str
     folder: Path
     model: RankerModel
-    data: RankingData
-    generator: CandidateGenerator
+    index: CandidateIndex
 
     @classmethod
-    def load(cls, settings: Settings, version: str | None = None) -> Recommender:
-        """Load a registry version (default: production, else the newest candidate)."""
-        from reelops.registry import Registry
+    def load(cls, settings: Settings, version: str | None = None) -> RankerRuntime:
+        """Load a registry version (default: production, else the newest candidate).
 
+        Raises:
+            RecommendError: no such version, or its files cannot be served.
+        """
         version, _ = resolve_version(settings, version)
         folder = Registry(settings).files(MODEL_NAME, version)
         try:
             model = RankerModel.load(folder)
-        except RankerError as error:
+            index = CandidateIndex.load(folder)
+        except (RankerError, FileNotFoundError) as error:
             raise RecommendError(str(error)) from error
-        data = load_ranking_data(settings, model.meta.get("source"))
-        config = CandidateConfig(**model.meta.get("candidates", {}))
-        # The end of the last day of history: every view counts, and the daily feature
-        # rows of that day (stamped at its end) are as of the request.
-        as_of = pd.Timestamp(data.interactions["ts"].max()).ceil("D")
-        generator = fit_generator(data.interactions, data.titles, data.members, as_of, config)
-        return cls(settings, version, folder, model, data, generator)
+        return cls(settings, version, folder, model, index)
+
+    @property
+    def source(self) -> str:
+        """The data source the model was trained on."""
+        return self.index.source
+
+    @property
+    def generator(self) -> CandidateGenerator:
+        """The candidate sources fitted on the whole history."""
+        return self.index.generator
 
     @property
     def request_time(self) -> pd.Timestamp:
-        return self.generator.as_of
+        """The time the candidate sources and online features are as of."""
+        return self.index.as_of
+
+    def knows(self, member_key: str) -> bool:
+        """Whether the member has a history (else serving gives the cold-start answer)."""
+        return self.index.knows(member_key)
 
     def member_keys(self, member_ids: Sequence[str] | None) -> dict[str, str]:
         """Raw member id -> member_key; every member with a view when ``member_ids`` is None.
@@ -112,29 +121,26 @@ class Recommender:
         Raises:
             RecommendError: a member id was never ingested for this source.
         """
-        from reelops.privacy import MemberKeyVault
-
         with MemberKeyVault(self.settings) as vault:
             if member_ids is None:
-                keys = self.data.members["member_key"].tolist()
-                return {raw: key for key, raw in vault.raw_ids(self.data.source, keys).items()}
+                members = self.index.members
+                keys = members.loc[members["listed"], "member_key"].tolist()
+                return {raw: key for key, raw in vault.raw_ids(self.source, keys).items()}
             out = {}
             for member_id in member_ids:
-                key = vault.key_of(self.data.source, str(member_id))
+                key = vault.key_of(self.source, str(member_id))
                 if key is None:
                     raise RecommendError(
                         f"unknown member {member_id!r}: never ingested for source "
-                        f"{self.data.source!r} (give member ids as in the source data)"
+                        f"{self.source!r} (give member ids as in the source data)"
                     )
                 out[str(member_id)] = key
             return out
 
     def raw_id(self, member_key: str) -> str:
         """The raw member id of a member_key (for showing to operators only)."""
-        from reelops.privacy import MemberKeyVault
-
         with MemberKeyVault(self.settings) as vault:
-            return vault.raw_ids(self.data.source, [member_key]).get(member_key, member_key)
+            return vault.raw_ids(self.source, [member_key]).get(member_key, member_key)
 
     def recommend(self, member_keys: Sequence[str], k: int = 10) -> pd.DataFrame:
         """Top k of each member among unwatched candidates, features from the offline store.
@@ -147,7 +153,7 @@ class Recommender:
         if rows.empty:
             return pd.DataFrame(columns=["member_key", "title_id", "rank", "score", "source"])
         rows = add_store_features(
-            self.settings, rows, self.model.meta["feature_service"], source=self.data.source
+            self.settings, rows, self.model.meta["feature_service"], source=self.source
         )
         rows["score"] = self.model.score(rows)
         top = top_k_rows(rows[["member_key", "title_id", "source", "score"]], k)
@@ -155,10 +161,7 @@ class Recommender:
 
     def online_lookup(self):
         """An online feature lookup for this source (build once, reuse per request)."""
-        from reelops.features.online import OnlineLookup
-        from reelops.features.store import open_store
-
-        return OnlineLookup(open_store(self.settings, self.data.source, apply=False))
+        return OnlineLookup(open_store(self.settings, self.source, apply=False))
 
     def rank_online(
         self, member_key: str, lookup, k: int = 10, request_time: datetime | None = None
@@ -212,16 +215,14 @@ class Recommender:
 
     def sample_members(self, n: int = 2, seed: int = 0) -> list[str]:
         """``n`` members with at least 10 views, drawn with a seed."""
-        counts = self.data.interactions["member_key"].value_counts()
-        eligible = np.sort(counts[counts >= 10].index.to_numpy())
+        members = self.index.members
+        eligible = np.sort(members.loc[members["n_views"] >= 10, "member_key"].to_numpy())
         rng = np.random.default_rng(seed)
         return rng.choice(eligible, size=min(n, len(eligible)), replace=False).tolist()
 
     def favourite_genres(self, member_key: str, n: int = 3) -> str:
         """True favourite genres on the synthetic world, else the watched-genre mix's top."""
-        from reelops.ranking.evidence import member_tastes
-
-        tastes = member_tastes(self.settings, self.data.source)
+        tastes = member_tastes(self.settings, self.source)
         if tastes is not None:
             mine = tastes[tastes["member_key"] == member_key].nlargest(n, "weight")
             return ", ".join(
@@ -238,7 +239,7 @@ class Recommender:
     def explain(self, member_keys: Sequence[str], k: int = 10):
         """Per member: (member_key, favourite genres, top k with genres and source)."""
         recs = self.recommend(member_keys, k)
-        genres = self.data.titles.set_index("title_id")["genres"]
+        genres = self.index.titles.set_index("title_id")["genres"]
         recs = recs.assign(genres=genres.reindex(recs["title_id"]).fillna("").to_numpy())
         for key in member_keys:
             yield key, self.favourite_genres(key), recs[recs["member_key"] == key]
@@ -289,7 +290,7 @@ def batch_recommendations(
     if ids is not None and not all(ids):
         raise RecommendError(f"--members must be 'all' or comma-separated ids, got {members!r}")
     version, stage = resolve_version(settings, version)
-    recommender = Recommender.load(settings, version)
+    recommender = RankerRuntime.load(settings, version)
     raw_of = {key: raw for raw, key in recommender.member_keys(ids).items()}
     keys = list(raw_of)
     parts = [recommender.recommend(keys[i : i + chunk], k) for i in range(0, len(keys), chunk)]
@@ -301,7 +302,7 @@ def batch_recommendations(
 __all__ = [
     "REQUEST_TIME",
     "RecommendError",
-    "Recommender",
+    "RankerRuntime",
     "batch_recommendations",
     "check_k",
     "resolve_version",

@@ -13,7 +13,7 @@ OUTSIDE = -1e6  # titles outside a member's candidates rank after all of them
 
 
 class CandidateScorer:
-    """Implements :class:`~reelops.ranking.evaluate.Scorer` over precomputed candidate rows.
+    """Implements :class:`~reelops.ranking.full_ranking.Scorer` over precomputed candidate rows.
 
     Each member's candidates get the model's score; every other title ranks after them
     by ``fallback`` (e.g. log popularity), so the full ranking stays defined.

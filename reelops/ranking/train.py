@@ -2,14 +2,8 @@
 
 Each step reads and writes files in one work folder under ``REELOPS_HOME/ranker/runs/``
 and returns a small JSON-able dict, so the Airflow tasks pass paths, never frames.
-
-Protocol: a temporal hold-out (``evaluation.test_share`` of the views, the newest,
-after one cut-off time) is the test set; a second hold-out inside the training views
-is the validation set the search is judged on. The ranker learns from label windows
-(the last ``training.label_share`` of the views before a cut-off, in
-``training.windows`` windows): for each window, candidates are generated from the
-history before its start, features are joined as of its start, and the window's
-views and impressions grade the candidates.
+The protocol the steps follow (hold-outs, label windows, spec sections) lives in
+:mod:`reelops.ranking.protocol`; models are judged by :mod:`reelops.ranking.holdout`.
 """
 
 from __future__ import annotations
@@ -19,139 +13,28 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
 from reelops.config import Settings
+from reelops.features.store import feature_service_version, open_store
+from reelops.ranking.candidate_index import CandidateIndex
 from reelops.ranking.candidates import CandidateConfig, recall_by_source
-from reelops.ranking.data import RankingData, load_ranking_data
-from reelops.ranking.features import (
-    FeatureSet,
-    add_store_features,
-    assign_query_ids,
-    candidate_rows,
-    fit_generator,
-    label_windows,
-    labelled_rows,
-    store_columns,
+from reelops.ranking.data import load_ranking_data
+from reelops.ranking.features import FeatureSet, store_columns
+from reelops.ranking.full_ranking import evaluate_rankers
+from reelops.ranking.holdout import evaluate_models, model_scorer
+from reelops.ranking.protocol import (
+    MODEL_NAME,
+    EvaluationConfig,
+    TrainingConfig,
+    configs,
+    scoring_rows,
+    splits,
+    training_rows,
 )
 from reelops.ranking.ranker import RankerModel, fit_ranker
-from reelops.ranking.split import TemporalSplit, temporal_split, validation_split
-
-MODEL_NAME = "ranker"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TrainingConfig(_Strict):
-    """The spec's ``training`` section.
-
-    Attributes:
-        candidates: :class:`~reelops.ranking.candidates.CandidateConfig` fields.
-        windows: Label windows per training set.
-        label_share: Share of the views before a cut-off that the windows cover.
-        negatives_per_positive: Unlabelled candidates sampled as negatives per positive.
-        validation_share: Share of the training views held out for the search.
-        reference_rows: Training-feature rows kept with the model for drift checks.
-        threads: XGBoost threads (None = all cores).
-        seed: Sampling seed.
-    """
-
-    candidates: dict[str, Any] = {}
-    windows: int = Field(3, ge=1, le=20)
-    label_share: float = Field(0.3, gt=0, lt=1)
-    negatives_per_positive: int = Field(10, ge=1)
-    validation_share: float = Field(0.2, gt=0, lt=1)
-    reference_rows: int = Field(5000, ge=100)
-    threads: int | None = Field(None, ge=1)
-    seed: int = 0
-
-    def candidate_config(self) -> CandidateConfig:
-        return CandidateConfig(**self.candidates)
-
-
-class EvaluationConfig(_Strict):
-    """The spec's ``evaluation`` section.
-
-    Attributes:
-        k: Cut-off of the top-k metrics.
-        test_share: Share of the views (the newest) in the temporal hold-out.
-        bootstrap: Paired-bootstrap resamples over members.
-        head_share: Share of training views held by the popularity head (the rest is
-            the long tail).
-        prediction_sample: Hold-out (member, candidate) rows whose scores are compared
-            for prediction drift.
-        genre_kl_smoothing: Added to every genre share before the KL divergence.
-    """
-
-    k: int = Field(10, ge=1)
-    test_share: float = Field(0.2, gt=0, lt=1)
-    bootstrap: int = Field(2000, ge=100)
-    head_share: float = Field(0.8, gt=0, lt=1)
-    prediction_sample: int = Field(5000, ge=100)
-    genre_kl_smoothing: float = Field(0.01, gt=0)
-
-
-def configs(spec) -> tuple[TrainingConfig, EvaluationConfig]:
-    """The spec's training and evaluation sections, validated."""
-    from reelops.specs import validate_section
-
-    return (
-        validate_section(spec, "training", TrainingConfig),
-        validate_section(spec, "evaluation", EvaluationConfig),
-    )
-
-
-def splits(data: RankingData, ev: EvaluationConfig, tr: TrainingConfig):
-    """The outer (test) and inner (validation) temporal hold-outs."""
-    outer = temporal_split(data.interactions, test_share=ev.test_share)
-    inner = validation_split(outer.train, test_share=tr.validation_share)
-    return outer, inner
-
-
-def training_rows(
-    settings: Settings, data: RankingData, cutoff: pd.Timestamp, tr: TrainingConfig, service: str
-) -> pd.DataFrame:
-    """Labelled, request-grouped rows from the label windows before ``cutoff`` (Feast PIT joins)."""
-    config = tr.candidate_config()
-    parts = []
-    for i, (start, end) in enumerate(
-        label_windows(data.interactions, cutoff, tr.windows, tr.label_share)
-    ):
-        generator = fit_generator(data.interactions, data.titles, data.members, start, config)
-        parts.append(
-            labelled_rows(
-                generator,
-                data.interactions,
-                data.impressions,
-                end,
-                tr.negatives_per_positive,
-                tr.seed + i,
-            )
-        )
-    rows = pd.concat(parts, ignore_index=True)
-    if rows.empty:
-        return rows
-    return assign_query_ids(add_store_features(settings, rows, service, source=data.source))
-
-
-def scoring_rows(
-    settings: Settings,
-    data: RankingData,
-    split: TemporalSplit,
-    tr: TrainingConfig,
-    service: str,
-    member_keys: np.ndarray | None = None,
-) -> pd.DataFrame:
-    """Candidates of the hold-out's members at the cut-off, with every feature."""
-    cutoff = pd.Timestamp(split.protocol.cutoff)
-    generator = fit_generator(split.train, data.titles, data.members, cutoff, tr.candidate_config())
-    keys = np.sort(split.test["member_key"].unique()) if member_keys is None else member_keys
-    rows = candidate_rows(generator, keys)
-    return add_store_features(settings, rows, service, source=data.source)
+from reelops.ranking.recommend import RankerRuntime, resolve_version
+from reelops.registry import Registry, training_lineage
 
 
 def run_dir(settings: Settings, run_id: str) -> Path:
@@ -170,8 +53,6 @@ def prepare(settings: Settings, spec, workdir: Path, source: str | None = None) 
         ``workdir``, ``source``, ``grid`` (the search points), row counts, the protocol
         and the candidate recall.
     """
-    from reelops.features.store import feature_service_version, open_store
-
     tr, ev = configs(spec)
     started = time.perf_counter()
     data = load_ranking_data(settings, source)
@@ -227,8 +108,6 @@ def search_point(
 
     Only the validation hold-out inside the training views is used, never the test set.
     """
-    from reelops.ranking.evaluate import evaluate_rankers
-
     workdir = Path(workdir)
     prepared = _prepared(workdir)
     tr, ev, data, _, inner = _evaluation_context(settings, spec, prepared)
@@ -254,17 +133,6 @@ def choose(results: list[dict[str, Any]], k: int = 10) -> dict[str, Any]:
         raise ValueError("no search results to choose from")
     metric = f"ndcg@{k}"
     return max(sorted(results, key=lambda r: r["index"]), key=lambda r: r["validation"][metric])
-
-
-def model_scorer(model: RankerModel, rows: pd.DataFrame, data: RankingData, split: TemporalSplit):
-    """The model's full-ranking scorer over candidate rows at the split's cut-off."""
-    from reelops.ranking.baselines import InteractionMatrix
-    from reelops.ranking.scoring import CandidateScorer, scored_rows
-
-    seen = InteractionMatrix.build(split.train, data.titles)
-    counts = np.asarray(seen.matrix.sum(axis=0)).ravel()
-    fallback = np.log1p(counts) / (1.0 + np.log1p(counts.max()))
-    return CandidateScorer(scored_rows(model, rows), seen.title_ids.to_numpy(), fallback)
 
 
 def train(settings: Settings, spec, workdir: Path, results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -306,8 +174,6 @@ def evaluate(settings: Settings, spec, workdir: Path) -> dict[str, Any]:
     Returns:
         The headline metrics (ranker, best baseline, bootstrap interval).
     """
-    from reelops.ranking.evidence import evaluate_models
-
     workdir = Path(workdir)
     prepared = _prepared(workdir)
     model = RankerModel.load(workdir / "model")
@@ -356,12 +222,18 @@ def report_text(report, prepared: dict[str, Any]) -> str:
 def save_candidate(
     settings: Settings, spec, workdir: Path, approval: str | None = None
 ) -> dict[str, Any]:
-    """Register the trained model as a *candidate* with its metrics and lineage."""
-    from reelops.registry import Registry, training_lineage
+    """Register the trained model as a *candidate* with its metrics, lineage and serving index.
 
+    The model folder gets the :class:`~reelops.ranking.candidate_index.CandidateIndex`
+    fitted on the whole history (not the evaluation cut-off), so a service answers
+    from the registry folder alone.
+    """
     workdir = Path(workdir)
     prepared = _prepared(workdir)
     model = RankerModel.load(workdir / "model")
+    data = load_ranking_data(settings, prepared["source"])
+    config = CandidateConfig(**model.meta.get("candidates", {}))
+    CandidateIndex.build(data, config).save(workdir / "model")
     metrics = json.loads((workdir / "headline.json").read_text())
     rows = pd.read_parquet(workdir / "outer_train.parquet", columns=["member_key", "title_id"])
     lineage = training_lineage(
@@ -399,10 +271,8 @@ def demo_summary(settings: Settings, version: str | None = None, n_members: int 
         n_members: Members shown, each with their favourite genres (true tastes on the
             synthetic world, watched-genre mix otherwise).
     """
-    from reelops.ranking.recommend import Recommender, resolve_version
-
     version, stage = resolve_version(settings, version)
-    recommender = Recommender.load(settings, version)
+    recommender = RankerRuntime.load(settings, version)
     lines = [f"ranker {version} ({stage})", "", recommender.report_text().rstrip(), ""]
     keys = recommender.sample_members(n_members)
     for key, favourites, recs in recommender.explain(keys, k=10):

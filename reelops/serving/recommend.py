@@ -1,7 +1,8 @@
 """`/recommend` in-process: member id in, ranked titles out, from the production ranker.
 
 The member id is pseudonymized with the platform's key at once (the raw id goes no
-further); candidates come from the ranker's fitted sources, features from Feast's
+further); candidates come from the candidate index saved with the ranker in the
+registry (the service reads neither the lake nor the warehouse), features from Feast's
 online store. A member with no history gets the documented cold-start answer, the
 titles most watched in their country over the last 28 days, marked ``cold_start``;
 if the online store fails, every member gets that answer, marked ``fallback``.
@@ -13,10 +14,10 @@ import logging
 import time
 from dataclasses import dataclass
 
-import pandas as pd
-
 from reelops.config import Settings
 from reelops.privacy import load_key, pseudonym
+from reelops.ranking.candidate_index import ALL_COUNTRIES
+from reelops.ranking.recommend import RankerRuntime
 from reelops.registry import ModelVersion
 from reelops.serving.prediction_log import PredictionLog
 from reelops.serving.production import ServedModel
@@ -24,36 +25,23 @@ from reelops.serving.schemas import RecommendedTitle, RecommendRequest, Recommen
 
 log = logging.getLogger(__name__)
 MODEL = "ranker"
-POPULAR_DAYS = 28
-POPULAR_SIZE = 100
-ALL_COUNTRIES = "*"
 
 
 @dataclass(eq=False)
 class ServingRanker:
-    """A loaded ranker and its cold-start lists, built once per model version."""
+    """A loaded ranker and its cold-start lists, read once per model version.
 
-    recommender: object  # reelops.ranking.recommend.Recommender
+    Both come from the registry folder: the candidate index and the popular lists were
+    saved with the model, so loading reads neither the lake nor the warehouse.
+    """
+
+    recommender: RankerRuntime
     popular: dict[str, list[str]]  # country (or "*") -> title ids, most watched first
 
     @classmethod
     def load(cls, settings: Settings, version: ModelVersion) -> ServingRanker:
-        from reelops.ranking.recommend import Recommender
-
-        recommender = Recommender.load(settings, version.version)
-        return cls(recommender, popular_by_country(recommender.data))
-
-
-def popular_by_country(data) -> dict[str, list[str]]:
-    """Titles most watched in each country over the history's last 28 days."""
-    views = data.interactions
-    recent = views[views["ts"] > views["ts"].max() - pd.Timedelta(days=POPULAR_DAYS)]
-    out = {ALL_COUNTRIES: recent["title_id"].value_counts().index[:POPULAR_SIZE].tolist()}
-    if "country" in data.members.columns:
-        joined = recent.merge(data.members[["member_key", "country"]], on="member_key")
-        for country, group in joined.groupby("country"):
-            out[str(country)] = group["title_id"].value_counts().index[:POPULAR_SIZE].tolist()
-    return out
+        recommender = RankerRuntime.load(settings, version.version)
+        return cls(recommender, recommender.index.popular)
 
 
 class RecommendEndpoint(ServedModel[ServingRanker]):
@@ -104,7 +92,7 @@ class RecommendEndpoint(ServedModel[ServingRanker]):
         model = loaded.model
         member_key = pseudonym(request.member_id, self._key)
         country = request.context.country
-        known = model.recommender.generator.data.rows([member_key])[0] >= 0
+        known = model.recommender.knows(member_key)
         fallback, features = None, {"k": request.k, "country": country}
         if not known:
             titles = self._popular(model, country, request.k, "cold_start")

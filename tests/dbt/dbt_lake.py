@@ -105,6 +105,7 @@ FULL_MART_ROWS = {
     "fct_title_daily": 8,  # t1, t2 over 3 days; t3 from its release on DAY2
     "fct_network_daily": 4,  # US:fibre on 3 days, GB:mobile on DAY3
     "fct_ranking_interactions": 4,
+    "fct_viewing_events": 5,
     "fct_delivery_samples": 6,
 }
 

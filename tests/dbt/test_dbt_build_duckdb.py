@@ -39,7 +39,7 @@ def _row(frame: pd.DataFrame, **keys) -> pd.Series:
 
 def test_build_reports_models_tests_and_mart_rows(duckdb_full):
     assert duckdb_full.target == "duckdb"
-    assert len(duckdb_full.models_built) == 20
+    assert len(duckdb_full.models_built) == 21
     assert duckdb_full.tests_failed == 0
     assert duckdb_full.tests_passed >= 90
     assert duckdb_full.unit_tests_passed == 5
@@ -158,3 +158,12 @@ def test_a_failing_test_raises_with_the_node_and_message(local_settings):
     message = str(caught.value)
     assert "unique_stg_lake__viewing_events_event_id" in message
     assert "broken" in message
+
+
+def test_fct_viewing_events_keeps_every_view_with_pseudonymous_keys(local_settings, duckdb_full):
+    views = read_mart(local_settings, "full", "fct_viewing_events")
+    assert len(views) == len(VIEWS) and views["event_id"].is_unique
+    assert "member_id" not in views.columns
+    e4 = views.set_index("event_id").loc["e4"]
+    assert (e4.title_id, e4.seconds_watched, bool(e4.is_completed)) == ("t1", 1200, True)
+    assert not bool(views.set_index("event_id").loc["e2", "is_completed"])

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from reelops.ranking.baselines import EASE, ItemKNN, MostPopular, RandomRanker
-from reelops.ranking.evaluate import evaluate_rankers, genre_mix_correlation
+from reelops.ranking.full_ranking import evaluate_rankers
+from reelops.ranking.genre_mix import genre_mix_correlation
 
 TITLES = pd.DataFrame({"title_id": ["A", "B", "C", "D"]})
 

@@ -88,7 +88,7 @@ def test_training_dag_runs_end_to_end_and_releases_the_candidate(world, trained)
 def test_ranker_beats_random_and_most_popular(world, trained):
     from reelops.ranking.baselines import MostPopular, RandomRanker
     from reelops.ranking.data import load_ranking_data
-    from reelops.ranking.evaluate import evaluate_rankers
+    from reelops.ranking.full_ranking import evaluate_rankers
     from reelops.ranking.ranker import RankerModel
     from reelops.ranking.train import configs, model_scorer, splits
     from reelops.specs import load_spec
@@ -197,9 +197,9 @@ def test_cli_without_a_trained_model_says_so(tmp_path, monkeypatch):
 
 
 def test_online_ranking_of_one_member_from_the_feature_store(world, trained):
-    from reelops.ranking.recommend import Recommender
+    from reelops.ranking.recommend import RankerRuntime
 
-    recommender = Recommender.load(world)
+    recommender = RankerRuntime.load(world)
     key = recommender.sample_members(1)[0]
     top, timings = recommender.rank_online(key, recommender.online_lookup(), k=10)
     assert top["rank"].tolist() == list(range(1, 11))

@@ -10,12 +10,7 @@ import pandas as pd
 import pytest
 
 from reelops.ranking.baselines import EASE, MostPopular, RandomRanker
-from reelops.ranking.evaluate import (
-    choose_on_validation,
-    evaluate_rankers,
-    fit_baselines,
-    genre_mix_correlation,
-)
+from reelops.ranking.full_ranking import evaluate_rankers
 
 TITLES = pd.DataFrame({"title_id": ["t0", "t1", "t2", "t3", "t4"], "genres": ["A"] * 5})
 TRAIN = pd.DataFrame(
@@ -171,59 +166,7 @@ def test_paired_bootstrap(report):
         report.compare("ease", "xgb")
 
 
-def test_choose_on_validation_uses_train_only(split, titles):
-    grid = [10.0, 1000.0]
-    fits = []
-
-    def fit(l2, inner_train):
-        fits.append(inner_train["ts"].max())
-        return EASE(l2).fit(inner_train, titles)
-
-    best, table = choose_on_validation(fit, grid, split.train, titles)
-    assert best in grid and len(table) == 2
-    assert all(ts < split.train["ts"].max() for ts in fits)
-
-
-def test_fit_baselines_names(split, titles, members):
-    rankers = fit_baselines(split.train, titles, members, l2_grid=(100.0,))
-    assert set(rankers) == {"popular", "popular_recent", "popular_country", "item_knn", "ease"}
-
-
-def test_genre_mix_correlation_by_hand():
-    titles = pd.DataFrame({"title_id": ["x", "y", "z"], "genres": ["A", "B", "A|C"]})
-    tastes = pd.DataFrame(
-        {"member_key": ["m"] * 3, "genre": ["A", "B", "C"], "weight": [0.7, 0.1, 0.2]}
-    )
-    recs = pd.DataFrame({"member_key": ["m", "m"], "title_id": ["x", "z"]})
-    # Mix: A = 1 + 1/2, B = 0, C = 1/2.
-    expected = np.corrcoef([1.5, 0.0, 0.5], [0.7, 0.1, 0.2])[0, 1]
-    assert genre_mix_correlation(recs, titles, tastes, centered=False) == pytest.approx(expected)
-    # Centred: minus 2 uniform draws' mix (A 1, B 2/3, C 1/3), taste minus the mean (itself).
-    assert np.isnan(genre_mix_correlation(recs, titles, tastes))
-    with pytest.raises(ValueError, match="member_key"):
-        genre_mix_correlation(recs, titles, tastes.rename(columns={"member_key": "member_id"}))
-
-
 def test_genre_mix_in_the_report_ranks_personal_above_random(report):
     mix = report.overall["genre_mix@10"]
     assert abs(mix["random"]) < 0.1
     assert mix["popular"] < 0  # popular titles the member skipped are off its taste
-
-
-def test_genre_mix_correlation_is_zero_for_random_and_high_for_the_truth(split, titles, tastes):
-    keys = split.test["member_key"].unique()
-    rng = np.random.default_rng(0)
-    random_recs = pd.DataFrame(
-        {
-            "member_key": np.repeat(keys, 10),
-            "title_id": rng.choice(titles["title_id"].to_numpy(), 10 * len(keys)),
-        }
-    )
-    assert abs(genre_mix_correlation(random_recs, titles, tastes)) < 0.05
-    # Titles picked by the true taste: each member's favourite genre's titles.
-    favourite = tastes.loc[tastes.groupby("member_key")["weight"].idxmax()].set_index("member_key")
-    exploded = titles.assign(genre=titles["genres"].str.split("|")).explode("genre")
-    true_recs = (
-        favourite.loc[keys].reset_index().merge(exploded, on="genre").groupby("member_key").head(10)
-    )
-    assert genre_mix_correlation(true_recs, titles, tastes) > 0.5
