@@ -23,8 +23,8 @@ import) in the lake, pseudonymized, one partition per day, then runs `dbt build`
 (every model and its tests) and publishes the warehouse marts as an Asset, then
 materializes the Feast feature views into the online store up to the end of the
 interval (applying changed definitions first) and publishes the online features as
-the Asset the training DAGs are scheduled on. A run's `conf` may carry `start`/`end` to cover a longer interval
-(`reelops pipeline run`).
+the Asset the training DAGs are scheduled on. A run's `conf` may carry
+`start`/`end` to cover a longer interval (`reelops pipeline run`).
 """,
 )
 def reelops_daily():

@@ -162,8 +162,11 @@ def store_lock(settings: Settings, source: str) -> Iterator[None]:
 def sync_catalogue(settings: Settings, source: str) -> Path:
     """Write the local title catalogue from dim_titles when the mart is newer (atomic).
 
+    A catalogue synced earlier is kept when the mart is gone: a serving host opens the
+    store without the offline warehouse and reads online rows only.
+
     Raises:
-        FeatureStoreError: the warehouse has no dim_titles for this source yet.
+        FeatureStoreError: neither dim_titles nor an earlier catalogue exists yet.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -171,6 +174,8 @@ def sync_catalogue(settings: Settings, source: str) -> Path:
 
     mart = settings.marts_dir(source) / "dim_titles.parquet"
     target = catalogue_path(settings, source)
+    if not mart.exists() and target.exists():
+        return target
     if not mart.exists():
         raise FeatureStoreError(
             f"{mart} does not exist: build the warehouse for source {source!r} first "

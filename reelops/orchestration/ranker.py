@@ -13,12 +13,13 @@ from typing import Any
 
 from reelops.orchestration.context import run_values
 from reelops.ranking import train as steps
+from reelops.ranking.protocol import MODEL_NAME
 from reelops.specs import ModelSpec, load_spec
 
 
 def run_spec(workdir: str | Path) -> ModelSpec:
     """The spec a run was prepared with (recorded in ``prepared.json``)."""
-    return load_spec(steps._prepared(Path(workdir)).get("spec") or steps.MODEL_NAME)
+    return load_spec(steps.read_prepared(Path(workdir)).get("spec") or MODEL_NAME)
 
 
 def training_set(**context: Any) -> list[dict[str, Any]]:
@@ -29,7 +30,7 @@ def training_set(**context: Any) -> list[dict[str, Any]]:
     """
     run = run_values(context)
     workdir = steps.run_dir(run.settings, run.run_id)
-    summary = steps.prepare(run.settings, run.spec(steps.MODEL_NAME), workdir, run.source)
+    summary = steps.prepare(run.settings, run.spec(MODEL_NAME), workdir, run.source)
     print(
         f"training set: {summary['rows']} in {summary['seconds']} s; candidate recall "
         f"{summary['candidate_recall']}"
@@ -70,7 +71,7 @@ def save_candidate(evaluated: dict[str, Any], **context: Any) -> dict[str, Any]:
     """:func:`~reelops.ranking.train.save_candidate` with the run conf's approval policy."""
     run = run_values(context)
     workdir = Path(evaluated["workdir"])
-    saved = steps.save_candidate(run.settings, run.spec(steps.MODEL_NAME), workdir, run.approval)
+    saved = steps.save_candidate(run.settings, run.spec(MODEL_NAME), workdir, run.approval)
     (workdir / "candidate.json").write_text(json.dumps(saved, indent=2))
     print(f"saved ranker {saved['version']} as a candidate")
     return saved

@@ -16,7 +16,8 @@ from typing import Any
 import pandas as pd
 
 from reelops.config import Settings
-from reelops.features.store import feature_service_version, open_store
+from reelops.features.store import open_store
+from reelops.features.versions import feature_service_version
 from reelops.ranking.candidate_index import CandidateIndex
 from reelops.ranking.candidates import CandidateConfig, recall_by_source
 from reelops.ranking.data import load_ranking_data
@@ -25,8 +26,6 @@ from reelops.ranking.full_ranking import evaluate_rankers
 from reelops.ranking.holdout import evaluate_models, model_scorer
 from reelops.ranking.protocol import (
     MODEL_NAME,
-    EvaluationConfig,
-    TrainingConfig,
     configs,
     scoring_rows,
     splits,
@@ -87,7 +86,7 @@ def prepare(settings: Settings, spec, workdir: Path, source: str | None = None) 
     return summary
 
 
-def _prepared(workdir: Path) -> dict[str, Any]:
+def read_prepared(workdir: Path) -> dict[str, Any]:
     path = Path(workdir) / "prepared.json"
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: run the training_set step first")
@@ -109,7 +108,7 @@ def search_point(
     Only the validation hold-out inside the training views is used, never the test set.
     """
     workdir = Path(workdir)
-    prepared = _prepared(workdir)
+    prepared = read_prepared(workdir)
     tr, ev, data, _, inner = _evaluation_context(settings, spec, prepared)
     features = FeatureSet(tuple(prepared["store_features"]))
     rows = pd.read_parquet(workdir / "inner_train.parquet")
@@ -142,7 +141,7 @@ def train(settings: Settings, spec, workdir: Path, results: list[dict[str, Any]]
     ``workdir/model``.
     """
     workdir = Path(workdir)
-    prepared = _prepared(workdir)
+    prepared = read_prepared(workdir)
     tr, ev = configs(spec)
     best = choose(results, ev.k) if results else {"params": spec.search_grid()[0], "index": 0}
     rows = pd.read_parquet(workdir / "outer_train.parquet")
@@ -175,7 +174,7 @@ def evaluate(settings: Settings, spec, workdir: Path) -> dict[str, Any]:
         The headline metrics (ranker, best baseline, bootstrap interval).
     """
     workdir = Path(workdir)
-    prepared = _prepared(workdir)
+    prepared = read_prepared(workdir)
     model = RankerModel.load(workdir / "model")
     rows = pd.read_parquet(workdir / "outer_eval.parquet")
     outcome = evaluate_models(settings, spec, {"ranker": model}, prepared["source"], rows=rows)
@@ -229,7 +228,7 @@ def save_candidate(
     from the registry folder alone.
     """
     workdir = Path(workdir)
-    prepared = _prepared(workdir)
+    prepared = read_prepared(workdir)
     model = RankerModel.load(workdir / "model")
     data = load_ranking_data(settings, prepared["source"])
     config = CandidateConfig(**model.meta.get("candidates", {}))
@@ -284,20 +283,13 @@ def demo_summary(settings: Settings, version: str | None = None, n_members: int 
 
 
 __all__ = [
-    "MODEL_NAME",
-    "EvaluationConfig",
-    "TrainingConfig",
     "choose",
-    "configs",
     "demo_summary",
     "evaluate",
-    "model_scorer",
     "prepare",
+    "read_prepared",
     "run_dir",
     "save_candidate",
-    "scoring_rows",
     "search_point",
-    "splits",
     "train",
-    "training_rows",
 ]

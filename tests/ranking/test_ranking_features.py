@@ -201,7 +201,7 @@ def test_genre_kl_by_hand():
 
 
 def test_the_ranker_spec_validates():
-    from reelops.ranking.train import configs
+    from reelops.ranking.protocol import configs
     from reelops.specs import load_spec
 
     spec = load_spec("ranker")

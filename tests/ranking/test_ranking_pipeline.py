@@ -89,8 +89,9 @@ def test_ranker_beats_random_and_most_popular(world, trained):
     from reelops.ranking.baselines import MostPopular, RandomRanker
     from reelops.ranking.data import load_ranking_data
     from reelops.ranking.full_ranking import evaluate_rankers
+    from reelops.ranking.holdout import model_scorer
+    from reelops.ranking.protocol import configs, splits
     from reelops.ranking.ranker import RankerModel
-    from reelops.ranking.train import configs, model_scorer, splits
     from reelops.specs import load_spec
 
     _, workdir = trained
