@@ -94,3 +94,27 @@ def test_replacing_a_source_drops_what_was_derived_from_it(
     assert not reset_if_replaced(settings, "movielens")
     result = land_interval(settings, "movielens", START, END)
     assert result.rows["members"] == 12
+
+
+def test_concurrent_openers_of_an_unchanged_source_never_reset_it(settings, movielens_dir):
+    """Two services opening one store at once must not read a half-written stamp as stale."""
+    import threading
+
+    import_movielens(settings, movielens_dir[0])
+    assert not reset_if_replaced(settings, "movielens")
+    leftover = settings.home / "feast" / "movielens" / "online_store.db"
+    leftover.write_text("online rows")
+    stamp = settings.home / "feast" / "movielens" / "source-generation"
+    before = stamp.stat().st_mtime_ns
+    results: list[bool] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(reset_if_replaced(settings, "movielens")))
+        for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [False] * 8
+    assert leftover.exists()
+    assert stamp.stat().st_mtime_ns == before  # an unchanged source is only read

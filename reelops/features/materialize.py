@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 from reelops.config import Settings
-from reelops.features.store import FeatureRepo, open_store, store_lock
+from reelops.features.store import FeatureRepo, FeatureStoreError, open_store, store_lock
 
 # Start of the window for views that never expire and have no watermark yet.
 ORIGIN = datetime(1970, 1, 1)
@@ -152,8 +152,6 @@ def materialize(
     selected = views or sorted(known)
     unknown = [name for name in selected if name not in known]
     if unknown:
-        from reelops.features.store import FeatureStoreError
-
         raise FeatureStoreError(
             f"unknown feature views {unknown}; online views are {sorted(known)}"
         )

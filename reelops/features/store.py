@@ -276,11 +276,17 @@ def reset_if_replaced(settings: Settings, source: str) -> bool:
     if generation is None:
         return False
     stamp = feast_dir(settings, source) / "source-generation"
-    stale = stamp.is_file() and stamp.read_text().strip() != generation
-    if stale:
-        teardown(settings, source)
+    if stamp.is_file() and stamp.read_text().strip() == generation:
+        return False  # the common case: read-only, so concurrent openers never race
     stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(generation + "\n")
+    with store_lock(settings, source):
+        stale = stamp.is_file() and stamp.read_text().strip() != generation
+        if stale:
+            teardown(settings, source, locked=True)
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+        tmp = stamp.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(generation + "\n")
+        os.replace(tmp, stamp)  # a reader sees the old or the new stamp, never an empty one
     return stale
 
 
@@ -353,11 +359,12 @@ def apply_if_changed(repo: FeatureRepo) -> bool:
         return True
 
 
-def teardown(settings: Settings, source: str) -> None:
+def teardown(settings: Settings, source: str, *, locked: bool = False) -> None:
     """Remove a source's Feast project: its online rows, registry entries and local files.
 
     Only this project is touched: Feast's own ``FeatureStore.teardown`` would empty the
     whole SQL registry, every project included, so objects are deleted one by one.
+    ``locked`` says the caller already holds :func:`store_lock` (it is not re-entrant).
     """
     import shutil
 
@@ -375,7 +382,7 @@ def teardown(settings: Settings, source: str) -> None:
         *store.list_entities(),
         *store.list_data_sources(),
     ]
-    with store_lock(settings, source):
+    with contextlib.nullcontext() if locked else store_lock(settings, source):
         if objects:
             store.apply([], objects_to_delete=objects, partial=False)
         if settings.profile == "production":

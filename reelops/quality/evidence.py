@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from reelops.registry import Registry
+
 CANDIDATE = "candidate"
 CHAMPION = "champion"
 
@@ -72,7 +74,6 @@ def version_folders(
     settings, model: str, candidate_version: str, champion_version: str | None
 ) -> dict[str, Path]:
     """The files folder of the candidate (and the champion, if any), by evidence label."""
-    from reelops.registry import Registry
 
     registry = Registry(settings)
     folders = {CANDIDATE: registry.files(model, candidate_version)}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from reelops.config import PROJECT_ROOT, Settings
 from reelops.processes import start_group, stop, wait_for_http
+from reelops.serving.keys import configured_keys
 
 SERVICES = {"recommender": "serving.service:Recommender", "bitrate": "serving.service:Bitrate"}
 DEFAULT_PORTS = {"recommender": 3000, "bitrate": 3001}
@@ -44,7 +45,6 @@ def running_services(settings: Settings, ports: dict[str, int] | None = None):
 
 def serve_forever(settings: Settings, ports: dict[str, int] | None = None) -> None:
     """Serve until Ctrl-C (or SIGTERM), then stop both services gracefully."""
-    from reelops.serving.keys import configured_keys
 
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:

@@ -11,17 +11,18 @@ if the online store fails, every member gets that answer, marked ``fallback``.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 
 from reelops.config import Settings
-from reelops.privacy import load_key, pseudonym
+from reelops.privacy import MemberKeyVault, load_key, pseudonym
 from reelops.ranking.candidate_index import ALL_COUNTRIES
 from reelops.ranking.recommend import RankerRuntime
 from reelops.registry import ModelVersion
 from reelops.serving.prediction_log import PredictionLog
-from reelops.serving.production import ServedModel
+from reelops.serving.production import ONLINE_STORE_DOWN, Answer, ServedModel
 from reelops.serving.schemas import RecommendedTitle, RecommendRequest, RecommendResponse
+from reelops.sources import active_source
+from reelops.warehouse import read_mart
 
 log = logging.getLogger(__name__)
 MODEL = "ranker"
@@ -54,6 +55,7 @@ class RecommendEndpoint(ServedModel[ServingRanker]):
     """
 
     name = MODEL
+    route = "/recommend"
 
     def __init__(
         self,
@@ -81,58 +83,44 @@ class RecommendEndpoint(ServedModel[ServingRanker]):
         request_time = loaded.model.recommender.request_time
         self._lookup(loaded).lookup("readiness-probe", [], None, request_time)
 
-    def __call__(self, request: RecommendRequest) -> RecommendResponse:
-        """Rank titles for one member.
-
-        Raises:
-            LookupError: No production ranker yet (the service answers 503).
-        """
-        started = time.perf_counter()
-        loaded = self.loaded()  # this request keeps this version to its end
-        model = loaded.model
+    def _begin(self, request: RecommendRequest) -> tuple[str, dict]:
+        # The raw id goes no further than this line.
         member_key = pseudonym(request.member_id, self._key)
-        country = request.context.country
-        known = model.recommender.knows(member_key)
-        fallback, features = None, {"k": request.k, "country": country}
-        if not known:
-            titles = self._popular(model, country, request.k, "cold_start")
-        else:
-            try:
-                top, timings = model.recommender.rank_online(
-                    member_key, self._lookup(loaded), request.k
-                )
-                titles = [
-                    RecommendedTitle(
-                        title_id=str(r.title_id),
-                        rank=int(r.rank),
-                        score=float(r.score),
-                        source=str(r.source),
-                    )
-                    for r in top.itertuples()
-                ]
-                features.update(timings)
-            except Exception as error:  # the documented degradation, never a 5xx
-                log.warning("online features failed (%s); answering popular", type(error).__name__)
-                fallback = "online_store_unavailable"
-                titles = self._popular(model, country, request.k, "popular_fallback")
+        return member_key, {"k": request.k, "country": request.context.country}
+
+    def _online(self, request: RecommendRequest, loaded, member_key: str) -> Answer:
+        model = loaded.model
+        if not model.recommender.knows(member_key):
+            titles = self._popular(model, request.context.country, request.k, "cold_start")
+            return self._answer(loaded, titles, cold_start=True, fallback=None)
+        top, timings = model.recommender.rank_online(member_key, self._lookup(loaded), request.k)
+        titles = [
+            RecommendedTitle(
+                title_id=str(r.title_id),
+                rank=int(r.rank),
+                score=float(r.score),
+                source=str(r.source),
+            )
+            for r in top.itertuples()
+        ]
+        return self._answer(loaded, titles, cold_start=False, fallback=None, timings=timings)
+
+    def _fallback(self, request: RecommendRequest, loaded, member_key: str) -> Answer:
+        model = loaded.model
+        titles = self._popular(model, request.context.country, request.k, "popular_fallback")
+        cold_start = not model.recommender.knows(member_key)
+        return self._answer(loaded, titles, cold_start=cold_start, fallback=ONLINE_STORE_DOWN)
+
+    @staticmethod
+    def _answer(loaded, titles, *, cold_start: bool, fallback, timings=None) -> Answer:
         response = RecommendResponse(
             model_version=loaded.version.version,
-            cold_start=not known,
+            cold_start=cold_start,
             fallback=fallback,
             titles=titles,
         )
-        if self.prediction_log is not None:
-            self.prediction_log.log(
-                endpoint="/recommend",
-                model_name=MODEL,
-                model_version=response.model_version,
-                member_key=member_key,
-                features=features,
-                output={"titles": [t.title_id for t in titles], "cold_start": not known},
-                latency_ms=(time.perf_counter() - started) * 1e3,
-                fallback=fallback is not None,
-            )
-        return response
+        output = {"titles": [t.title_id for t in titles], "cold_start": cold_start}
+        return Answer(response, output, timings or {})
 
     @staticmethod
     def _popular(model: ServingRanker, country, k: int, source: str) -> list[RecommendedTitle]:
@@ -146,9 +134,6 @@ class RecommendEndpoint(ServedModel[ServingRanker]):
 
 def example_member(settings: Settings) -> str:
     """A raw member id with history, for docs and the demo (from the vault)."""
-    from reelops.privacy import MemberKeyVault
-    from reelops.sources import active_source
-    from reelops.warehouse import read_mart
 
     source = active_source(settings)
     daily = read_mart(settings, source, "fct_member_daily")

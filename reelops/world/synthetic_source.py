@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reelops.abr.traces import load_trace_dir
 from reelops.config import Settings
 from reelops.sources import SourceInfo, write_source
+from reelops.world.generator import generate_world
 from reelops.world.holdout import draw_holdout
 
 SOURCE = "world"
@@ -18,8 +20,6 @@ def generate_source(settings: Settings, config, traces_dir: Path | None = None) 
     the world's hold-out traces (:func:`~reelops.world.holdout.draw_holdout`), which
     models evaluate on, under ``holdout/``.
     """
-    from reelops.abr.traces import load_trace_dir
-    from reelops.world.generator import generate_world
 
     traces = load_trace_dir(traces_dir) if traces_dir else None
     world = generate_world(config, traces=traces)
