@@ -16,8 +16,10 @@ from reelops.config import apply_bentoml_environ, get_settings
 settings = get_settings()
 apply_bentoml_environ(settings)  # before bentoml is imported: it creates its home then
 
+import logging  # noqa: E402
+
 import bentoml  # noqa: E402
-from bentoml.exceptions import InvalidArgument, ServiceUnavailable  # noqa: E402
+from starlette.responses import JSONResponse  # noqa: E402
 
 from reelops.serving.guard import Guard  # noqa: E402
 from reelops.serving.keys import KeyRing, configured_keys  # noqa: E402
@@ -30,7 +32,10 @@ from reelops.serving.schemas import (  # noqa: E402
     BitrateResponse,
     RecommendRequest,
     RecommendResponse,
+    RequestError,
 )
+
+log = logging.getLogger(__name__)
 
 _serving: dict[str, object] = {}  # route -> endpoint, for the metrics' version label
 
@@ -41,15 +46,33 @@ def _version(route: str):
     )
 
 
-def _guard(service, route: str) -> None:
+def _guard(service, route: str, request_model) -> None:
+    # The one middleware of ours, outermost: it counts every answer, its own 401, 403,
+    # 413, 415 and 400 included.
     service.add_asgi_middleware(
         Guard,
         keys=lambda: KeyRing(configured_keys(get_settings())),
         max_body_bytes=settings.max_body_bytes,
+        bodies={route: request_model},
+        metrics=Metrics(routes=frozenset({route, "/model-info"}), version=_version(route)),
     )
-    service.add_asgi_middleware(
-        Metrics, routes=frozenset({route, "/model-info"}), version=_version(route)
-    )
+
+
+def _answer(route: str, endpoint, request):
+    """The endpoint's answer, or the refusal as JSON: a caller's error is logged at INFO
+    without a traceback, and no message from model code (which may hold values) is echoed.
+    """
+    try:
+        return endpoint(request)
+    except LookupError as error:
+        log.warning("%s: 503 %s", route, error)
+        return JSONResponse({"error": str(error)}, status_code=503)
+    except RequestError as error:
+        log.info("%s: %d %s", route, error.status, error.message)
+        return JSONResponse({"error": error.message}, status_code=error.status)
+    except ValueError as error:
+        log.info("%s: 400 %s", route, type(error).__name__)
+        return JSONResponse({"error": "the request does not fit the model"}, status_code=400)
 
 
 def _lake():
@@ -92,10 +115,7 @@ class Recommender(_Served):
 
     @bentoml.api(route="/recommend", input_spec=RecommendRequest)
     async def recommend(self, **body) -> RecommendResponse:
-        try:
-            return self.endpoint(RecommendRequest.model_construct(**body))
-        except LookupError as error:
-            raise ServiceUnavailable(str(error)) from None
+        return _answer("/recommend", self.endpoint, RecommendRequest.model_construct(**body))
 
 
 @bentoml.service(name="reelops_bitrate", traffic={"timeout": 10})
@@ -110,15 +130,10 @@ class Bitrate(_Served):
 
     @bentoml.api(route="/bitrate", input_spec=BitrateRequest)
     async def bitrate(self, **body) -> BitrateResponse:
-        try:
-            return self.endpoint(BitrateRequest.model_construct(**body))
-        except LookupError as error:
-            raise ServiceUnavailable(str(error)) from None
-        except ValueError as error:
-            raise InvalidArgument(str(error)) from None
+        return _answer("/bitrate", self.endpoint, BitrateRequest.model_construct(**body))
 
 
-_guard(Recommender, "/recommend")
-_guard(Bitrate, "/bitrate")
+_guard(Recommender, "/recommend", RecommendRequest)
+_guard(Bitrate, "/bitrate", BitrateRequest)
 
 __all__ = ["EXAMPLE_BITRATE", "EXAMPLE_RECOMMEND", "Bitrate", "Recommender"]
