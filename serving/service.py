@@ -108,7 +108,7 @@ class Recommender(_Served):
     def __init__(self) -> None:
         from reelops.serving.recommend import RecommendEndpoint
 
-        self.log = PredictionLog(_lake())
+        self.log = PredictionLog(_lake(), spill_dir=settings.home / "spill" / "serving_logs")
         self.endpoint = _serving["/recommend"] = RecommendEndpoint(
             settings, prediction_log=self.log
         )
@@ -125,7 +125,7 @@ class Bitrate(_Served):
     def __init__(self) -> None:
         from reelops.serving.bitrate import BitrateEndpoint
 
-        self.log = PredictionLog(_lake())
+        self.log = PredictionLog(_lake(), spill_dir=settings.home / "spill" / "serving_logs")
         self.endpoint = _serving["/bitrate"] = BitrateEndpoint(settings, prediction_log=self.log)
 
     @bentoml.api(route="/bitrate", input_spec=BitrateRequest)

@@ -35,6 +35,23 @@ def _metrics():
     return requests, latency
 
 
+@lru_cache(maxsize=1)
+def _log_rows():
+    import bentoml
+
+    return bentoml.metrics.Counter(
+        name="reelops_prediction_log_rows",
+        documentation="Prediction-log rows by outcome: written, spilled (to the local "
+        "folder, moved to the lake later) or dropped.",
+        labelnames=["outcome"],
+    )
+
+
+def count_log_rows(outcome: str, rows: int) -> None:
+    """Count prediction-log rows that were written, spilled or dropped."""
+    _log_rows().labels(outcome=outcome).inc(rows)
+
+
 class Metrics:
     """Counts and times requests.
 
