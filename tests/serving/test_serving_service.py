@@ -213,8 +213,17 @@ def test_real_servers_count_switch_versions_under_load_and_log_every_request(ser
         for _ in range(3):
             assert httpx.post(f"{bit}/bitrate", json=SESSION, headers=headers).status_code == 200
         sent += 10
-        assert _counted(httpx.get(f"{rec}/metrics").text, "/recommend", first) == 7
-        assert _counted(httpx.get(f"{bit}/metrics").text, "/bitrate", served.bitrate_version) == 3
+        rec_metrics, bit_metrics = (
+            httpx.get(f"{rec}/metrics").text,
+            httpx.get(f"{bit}/metrics").text,
+        )
+        assert _counted(rec_metrics, "/recommend", first) == 7
+        assert _counted(bit_metrics, "/bitrate", served.bitrate_version) == 3
+        # each service shows its own series only: a scrape of both never double-counts
+        assert 'endpoint="/bitrate"' not in rec_metrics
+        assert 'endpoint="/recommend"' not in bit_metrics
+        assert httpx.post(f"{bit}/bitrate", json=SESSION).status_code == 401
+        assert _metric_total(httpx.get(f"{bit}/metrics").text, "/bitrate", 401) == 1
 
         statuses, versions, stop = [], [], threading.Event()
 
