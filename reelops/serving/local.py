@@ -17,8 +17,11 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
+
 from reelops.config import PROJECT_ROOT, Settings
 from reelops.processes import start_group, stop, wait_for_http
+from reelops.serving.production import DEGRADED
 
 SERVICES = {"recommender": "serving.service:Recommender", "bitrate": "serving.service:Bitrate"}
 DEFAULT_PORTS = {"recommender": 3000, "bitrate": 3001}
@@ -80,6 +83,23 @@ def _bentoml_with_metrics_dir(argv: list[str]) -> None:
     cli(args)
 
 
+def service_readiness(settings: Settings, ports: dict[str, int]) -> dict[str, str]:
+    """Each running service's readiness as ``/model-info`` reports it."""
+    from reelops.serving.keys import HEADER, configured_keys
+
+    headers = {HEADER: configured_keys(settings)[0]}
+    out = {}
+    for name in SERVICES:
+        url = f"http://127.0.0.1:{ports[name]}/model-info"
+        try:
+            out[name] = str(
+                httpx.post(url, json={}, headers=headers, timeout=10).json()["readiness"]
+            )
+        except (httpx.HTTPError, ValueError, KeyError) as error:
+            out[name] = f"unknown ({type(error).__name__})"
+    return out
+
+
 def serve_forever(settings: Settings, ports: dict[str, int] | None = None) -> None:
     """Serve until Ctrl-C (or SIGTERM), then stop both services gracefully."""
     from reelops.serving.keys import configured_keys
@@ -91,6 +111,9 @@ def serve_forever(settings: Settings, ports: dict[str, int] | None = None) -> No
             print(f"bitrate:     http://127.0.0.1:{ports['bitrate']}/bitrate")
             if settings.api_keys is None:
                 print(f"API key (header X-API-Key): {configured_keys(settings)[0]}")
+            for name, readiness in service_readiness(settings, ports).items():
+                if readiness.startswith(DEGRADED):
+                    print(f"{name}: FALLBACK MODE, {readiness.removeprefix(DEGRADED).strip()}")
             print(f"logs: {settings.home / 'serving-logs'}; press Ctrl-C to stop")
             while True:
                 time.sleep(1)

@@ -99,11 +99,13 @@ def test_an_online_store_that_is_down_degrades_to_the_fallback_and_is_not_ready(
     assert {t.source for t in answer.titles} == {"popular_fallback"}
     decided = bitrate(session)
     assert decided.fallback == "online_store_unavailable" and 0 <= decided.level <= 5
-    for endpoint in (recommend, bitrate):
-        assert endpoint.readiness() == (False, "online store unavailable: ConnectionError")
+    for endpoint in (recommend, bitrate):  # still ready: degraded, answering fallbacks
+        ready, why = endpoint.readiness()
+        assert ready and why.startswith("degraded: online store unavailable (ConnectionError)")
 
-    monkeypatch.undo()  # the store is back: ready again, no fallback
-    assert recommend.readiness()[0] and bitrate.readiness()[0]
+    monkeypatch.undo()  # the store is back: ready, not degraded, no fallback
+    assert not recommend.readiness()[1].startswith("degraded")
+    assert not bitrate.readiness()[1].startswith("degraded")
     assert recommend(member).fallback is None
 
 
