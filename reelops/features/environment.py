@@ -44,6 +44,7 @@ def store_yaml(settings: Settings) -> Path:
 
 
 REDIS_CONNECT_TIMEOUT_S = 0.5
+REDIS_SOCKET_TIMEOUT_S = 0.5
 
 
 def redis_connection_string(redis_url: str) -> str:
@@ -64,8 +65,13 @@ def redis_connection_string(redis_url: str) -> str:
     if parts.scheme == "rediss":
         out.append("ssl=true")
     # A Redis host that does not answer fails a request in half a second (the serving
-    # fallback's budget), not after the operating system's connect timeout of minutes.
+    # fallback's budget), not after the operating system's connect timeout of minutes,
+    # and a reply that stalls fails as fast. Feast JSON-decodes each value, so retry=null
+    # reaches redis-py as retry=None: no hidden retries (its default of three with
+    # exponential backoff made one GET on a closed port take 7.9 s).
     out.append(f"socket_connect_timeout={REDIS_CONNECT_TIMEOUT_S}")
+    out.append(f"socket_timeout={REDIS_SOCKET_TIMEOUT_S}")
+    out.append("retry=null")
     return ",".join(out)
 
 

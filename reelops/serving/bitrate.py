@@ -5,11 +5,15 @@ download time), its buffer and device, and where it is (country, connection); th
 network context's throughput history comes from Feast's online store. The production
 bitrate model predicts the next chunk's throughput quantiles and its MPC picks the
 level. If the online store fails, the model runs without network context (the same
-NaN path it learned for unknown networks), marked ``fallback``.
+NaN path it learned for unknown networks), marked ``fallback``. A player's own ladder
+gets the same model planning over that ladder, kept in a least-recently-used cache of
+``Settings.ladder_cache_size`` entries so distinct ladders cannot grow the worker.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
 
 import numpy as np
@@ -23,11 +27,10 @@ from reelops.features.online import OnlineLookup
 from reelops.features.store import open_store
 from reelops.serving.prediction_log import PredictionLog
 from reelops.serving.production import Answer, Loaded, ServedModel
-from reelops.serving.schemas import BitrateRequest, BitrateResponse
+from reelops.serving.schemas import BITS_PER_BYTE, BitrateRequest, BitrateResponse, RequestError
 from reelops.sources import active_source
 
 MODEL = "bitrate"
-BITS_PER_BYTE = 8
 
 
 def serving_time(settings: Settings, data_end: datetime | None) -> datetime:
@@ -74,7 +77,9 @@ class BitrateEndpoint(ServedModel[BitrateModel]):
         )
         self._lookup: OnlineLookup | None = None
         self._as_of: datetime | None = None
-        self._ladders: dict[tuple, BitrateModel] = {}
+        self._ladders: OrderedDict[tuple[str, tuple[float, ...]], BitrateModel] = OrderedDict()
+        self._ladders_lock = threading.Lock()
+        self.ladder_cache_size = settings.ladder_cache_size
 
     def _network(self, network_key: str):
         """The network's online features; opened on first use, then reused."""
@@ -123,14 +128,14 @@ class BitrateEndpoint(ServedModel[BitrateModel]):
             network_key=self._network_key(request),
         )
         chunks = request.session
-        throughputs = [
-            c.throughput_mbps
-            if c.throughput_mbps is not None
-            else c.bytes * BITS_PER_BYTE / 1e6 / c.download_s
-            for c in chunks
-        ]
+        throughputs = [c.mbps for c in chunks]  # bounded by the schema, derived ones too
         if request.ladder_kbps is not None:
-            model = self._for_ladder(tuple(request.ladder_kbps), model)
+            model = self._for_ladder(loaded.version.version, tuple(request.ladder_kbps), model)
+        for i, chunk in enumerate(chunks):
+            if chunk.level >= model.video.n_levels:
+                raise RequestError(
+                    400, f"session.{i}.level: above the model's ladder; send ladder_kbps"
+                )
         index = request.chunk_index if request.chunk_index is not None else len(chunks)
         decision = model.decide(  # thread-safe: keeps nothing between calls
             DecisionRequest(
@@ -154,11 +159,20 @@ class BitrateEndpoint(ServedModel[BitrateModel]):
         )
         return Answer(response, {"level": response.level, "quantiles": response.quantiles})
 
-    def _for_ladder(self, ladder: tuple[float, ...], model: BitrateModel) -> BitrateModel:
-        """The same throughput model planning over the player's own ladder (cached)."""
-        key = (id(model), ladder)
-        if key not in self._ladders:
-            video = cbr_video(ladder, model.video.n_chunks, model.video.chunk_s)
-            self._ladders = {k: v for k, v in self._ladders.items() if k[0] == id(model)}
-            self._ladders[key] = BitrateModel(model.model, model.mode, video)
-        return self._ladders[key]
+    def _for_ladder(
+        self, version: str, ladder: tuple[float, ...], model: BitrateModel
+    ) -> BitrateModel:
+        """The same throughput model planning over the player's own ladder (LRU-cached)."""
+        key = (version, ladder)
+        with self._ladders_lock:
+            if key in self._ladders:
+                self._ladders.move_to_end(key)
+                return self._ladders[key]
+        video = cbr_video(ladder, model.video.n_chunks, model.video.chunk_s)
+        planned = BitrateModel(model.model, model.mode, video)
+        with self._ladders_lock:
+            self._ladders[key] = planned
+            self._ladders.move_to_end(key)
+            while len(self._ladders) > self.ladder_cache_size:
+                self._ladders.popitem(last=False)
+        return planned

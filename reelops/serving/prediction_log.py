@@ -7,11 +7,18 @@ day's folder (``day=YYYY-MM-DD/part-<ns>-<id>.parquet``, written beside and rena
 append-only, so a flush costs the same at the end of a busy day as at its start, and
 several service processes can write one day without a lock. :func:`read_logs` reads
 them back. Rows carry the pseudonymous member key only, never a raw id or an API key.
+
+A failed flush never stops logging: the batch is retried with backoff, then spilled to
+a local folder (one parquet file per batch) that the next good flush moves into the
+lake; only when the spill fails too are rows dropped, and then counted and logged.
+``written``, ``spilled``, ``dropped`` and ``failed_flushes`` count what happened, and
+``reelops_prediction_log_rows_total{outcome}`` exports the same counts.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import queue
 import threading
@@ -25,7 +32,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reelops.lake import partition_path, table_dir
+from reelops.serving.metrics import count_log_rows
 
+log = logging.getLogger(__name__)
 TABLE = "serving_logs"
 SCHEMA = pa.schema(
     [
@@ -78,15 +87,32 @@ class PredictionLog:
     Args:
         lake_dir: The source's lake folder.
         flush_seconds: How often the background thread writes queued rows.
+        spill_dir: Where batches go when the lake refuses them (default beside the lake).
+        attempts: Writes tried per batch before it is spilled.
+        backoff_seconds: Wait after the first failed write, doubled after each next one.
+        writer: Writes rows to the lake (``append_rows``; tests pass a failing one).
     """
 
-    def __init__(self, lake_dir: Path, *, flush_seconds: float = 2.0):
+    def __init__(
+        self,
+        lake_dir: Path,
+        *,
+        flush_seconds: float = 2.0,
+        spill_dir: Path | None = None,
+        attempts: int = 3,
+        backoff_seconds: float = 0.5,
+        writer=append_rows,
+    ):
         self.lake_dir = Path(lake_dir)
         self.flush_seconds = flush_seconds
+        self.spill_dir = Path(spill_dir) if spill_dir else self.lake_dir.parent / f".spill-{TABLE}"
+        self.attempts = max(1, attempts)
+        self.backoff_seconds = backoff_seconds
+        self._write = writer
         self._queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._flush_lock = threading.Lock()
-        self.written = 0
+        self.written = self.spilled = self.dropped = self.failed_flushes = 0
         self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
         self._thread.start()
 
@@ -118,7 +144,7 @@ class PredictionLog:
         )
 
     def flush(self) -> int:
-        """Write every queued row now; returns how many were written."""
+        """Write every queued row now (retried, else spilled); returns how many reached the lake."""
         with self._flush_lock:
             rows = []
             while True:
@@ -126,14 +152,81 @@ class PredictionLog:
                     rows.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            if rows:
-                append_rows(self.lake_dir, rows)
-                self.written += len(rows)
-            return len(rows)
+            if not rows:
+                return self._unspill()
+            if not self._write_with_retries(rows):
+                self._spill(rows)
+                return 0
+            self.written += len(rows)
+            count_log_rows("written", len(rows))
+            return len(rows) + self._unspill()
+
+    def _write_with_retries(self, rows: list[dict[str, Any]]) -> bool:
+        wait = self.backoff_seconds
+        for attempt in range(1, self.attempts + 1):
+            try:
+                self._write(self.lake_dir, rows)
+                return True
+            except Exception as error:  # the lake is down or full: never lose the batch
+                self.failed_flushes += 1
+                log.warning(
+                    "prediction log: writing %d rows failed (%s), attempt %d of %d",
+                    len(rows),
+                    type(error).__name__,
+                    attempt,
+                    self.attempts,
+                )
+                if attempt < self.attempts:
+                    time.sleep(wait)
+                    wait *= 2
+        return False
+
+    def _spill(self, rows: list[dict[str, Any]]) -> None:
+        try:
+            self.spill_dir.mkdir(parents=True, exist_ok=True)
+            name = f"spill-{time.time_ns()}-{uuid.uuid4().hex[:8]}.parquet"
+            tmp = self.spill_dir / f".{name}.tmp"
+            pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), tmp)
+            os.replace(tmp, self.spill_dir / name)
+        except Exception as error:
+            self.dropped += len(rows)
+            count_log_rows("dropped", len(rows))
+            log.error(
+                "prediction log: DROPPED %d rows: the lake and the spill folder %s both "
+                "failed (%s)",
+                len(rows),
+                self.spill_dir,
+                type(error).__name__,
+            )
+            return
+        self.spilled += len(rows)
+        count_log_rows("spilled", len(rows))
+        log.warning("prediction log: spilled %d rows to %s", len(rows), self.spill_dir)
+
+    def _unspill(self) -> int:
+        """Move spilled batches into the lake, oldest first; stops at the first failure."""
+        moved = 0
+        for path in sorted(self.spill_dir.glob("spill-*.parquet")):
+            try:
+                rows = pq.read_table(path).to_pylist()
+                self._write(self.lake_dir, rows)
+            except Exception as error:
+                log.warning(
+                    "prediction log: spilled rows stay in %s (%s)", path, type(error).__name__
+                )
+                break
+            path.unlink()
+            self.written += len(rows)
+            count_log_rows("written", len(rows))
+            moved += len(rows)
+        return moved
 
     def _run(self) -> None:
         while not self._stop.wait(self.flush_seconds):
-            self.flush()
+            try:
+                self.flush()
+            except Exception:  # keep the thread alive whatever happens; say why
+                log.exception("prediction log: flush failed; will try again")
 
     def close(self) -> None:
         """Stop the background thread and write what is left."""

@@ -22,6 +22,7 @@ from reelops.registry import ModelVersion, Registry
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 ONLINE_STORE_DOWN = "online_store_unavailable"
+DEGRADED = "degraded:"
 
 
 @dataclass(frozen=True)
@@ -210,14 +211,23 @@ class ServedModel(Generic[T]):
         raise NotImplementedError
 
     def readiness(self) -> tuple[bool, str]:
-        """Whether a production version is loaded and the online store answers."""
+        """Whether the endpoint can answer, and how.
+
+        Ready once a production version is loaded. When the online store does not
+        answer, the endpoint is still ready, degraded: it answers the documented
+        fallback, and the reason starts with ``degraded:`` so ``reelops serve`` (and
+        ``/model-info``) can say so.
+        """
         loaded = self.models.current()
         if loaded is None:
             return False, f"no production {self.name} model in the registry"
         try:
             self._probe(loaded)
         except Exception as error:
-            return False, f"online store unavailable: {type(error).__name__}"
+            return True, (
+                f"{DEGRADED} online store unavailable ({type(error).__name__}); "
+                f"answering fallbacks with {self.name} {loaded.version.version}"
+            )
         return True, f"{self.name} {loaded.version.version}"
 
     def info(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import threading
 
 import pyarrow.parquet as pq
 
-from reelops.serving.prediction_log import PredictionLog, log_files, read_logs
+from reelops.serving.prediction_log import PredictionLog, append_rows, log_files, read_logs
 
 
 def _log(writer: PredictionLog, i: int) -> None:
@@ -58,3 +58,74 @@ def test_flushes_only_add_files_and_a_second_writer_shares_the_day(tmp_path):
     assert [pq.read_table(f).num_rows for f in files] == [10, 5, 5]
     keys = read_logs(tmp_path).column("member_key").to_pylist()
     assert keys == [f"key{i}" for i in range(20)]  # in the order they were logged
+
+
+class FlakyLake:
+    """Fails the first ``failures`` writes, then writes for real."""
+
+    def __init__(self, failures: int):
+        self.failures = failures
+        self.calls = 0
+
+    def __call__(self, lake_dir, rows):
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise OSError("disk full")
+        return append_rows(lake_dir, rows)
+
+
+def test_a_failed_flush_is_retried_and_the_thread_keeps_logging(tmp_path):
+    lake = FlakyLake(failures=1)
+    writer = PredictionLog(tmp_path / "lake", flush_seconds=0.02, backoff_seconds=0.01, writer=lake)
+    for i in range(5):
+        _log(writer, i)
+    for _ in range(200):
+        if writer.written == 5:
+            break
+        threading.Event().wait(0.01)
+    assert writer._thread.is_alive() and writer.failed_flushes == 1
+    for i in range(5, 8):  # later rows still reach the lake through the same thread
+        _log(writer, i)
+    writer.close()
+    assert read_logs(tmp_path / "lake").num_rows == 8 == writer.written
+    assert writer.spilled == writer.dropped == 0
+
+
+def test_a_lake_that_stays_down_spills_then_the_spill_reaches_the_lake(tmp_path):
+    lake = FlakyLake(failures=3)  # every attempt of the first batch fails
+    writer = PredictionLog(
+        tmp_path / "lake",
+        flush_seconds=60,
+        spill_dir=tmp_path / "spill",
+        attempts=3,
+        backoff_seconds=0.001,
+        writer=lake,
+    )
+    for i in range(4):
+        _log(writer, i)
+    assert writer.flush() == 0 and writer.spilled == 4 and writer.dropped == 0
+    assert len(list((tmp_path / "spill").glob("spill-*.parquet"))) == 1
+    for i in range(4, 6):
+        _log(writer, i)
+    writer.close()  # the lake is back: the new rows and the spilled ones are written
+    keys = sorted(read_logs(tmp_path / "lake").column("member_key").to_pylist())
+    assert keys == sorted(f"key{i}" for i in range(6)) and writer.written == 6
+    assert not list((tmp_path / "spill").glob("spill-*.parquet"))
+
+
+def test_rows_are_dropped_only_when_the_spill_fails_too_and_then_counted(tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the spill folder should be")
+    writer = PredictionLog(
+        tmp_path / "lake",
+        flush_seconds=60,
+        spill_dir=blocked,
+        attempts=2,
+        backoff_seconds=0.001,
+        writer=FlakyLake(failures=10**6),
+    )
+    for i in range(3):
+        _log(writer, i)
+    writer.flush()
+    assert writer.dropped == 3 and writer.spilled == 0 and writer.failed_flushes == 2
+    writer.close()

@@ -62,3 +62,28 @@ def test_requests_during_promotion_never_fail(settings, tmp_path):
     handle.close()
     assert not errors and seen[0] == "one" and seen[-1] == "two"
     assert set(seen) == {"one", "two"}
+
+
+def test_an_online_store_that_is_down_leaves_the_endpoint_ready_but_degraded(settings, tmp_path):
+    from reelops.serving.production import ServedModel
+
+    class Toy(ServedModel):
+        name = "toy"
+        route = "/toy"
+        store_up = True
+
+        def _probe(self, loaded):
+            if not self.store_up:
+                raise ConnectionError("redis: connection refused")
+
+    registry = Registry(settings)
+    endpoint = Toy(settings, _loader, poll_seconds=0)
+    assert endpoint.readiness() == (False, "no production toy model in the registry")
+    registry.promote("toy", _save(registry, tmp_path, "one"), actor="test", reason="first")
+    endpoint.models.refresh()
+    assert endpoint.readiness()[0] and not endpoint.readiness()[1].startswith("degraded")
+    endpoint.store_up = False  # `reelops serve` must start, in fallback mode, and say so
+    ready, why = endpoint.readiness()
+    assert ready and why.startswith("degraded: online store unavailable (ConnectionError)")
+    assert "redis" not in why  # the error's text (hosts, ports) is not exposed
+    endpoint.close()

@@ -99,11 +99,13 @@ def test_an_online_store_that_is_down_degrades_to_the_fallback_and_is_not_ready(
     assert {t.source for t in answer.titles} == {"popular_fallback"}
     decided = bitrate(session)
     assert decided.fallback == "online_store_unavailable" and 0 <= decided.level <= 5
-    for endpoint in (recommend, bitrate):
-        assert endpoint.readiness() == (False, "online store unavailable: ConnectionError")
+    for endpoint in (recommend, bitrate):  # still ready: degraded, answering fallbacks
+        ready, why = endpoint.readiness()
+        assert ready and why.startswith("degraded: online store unavailable (ConnectionError)")
 
-    monkeypatch.undo()  # the store is back: ready again, no fallback
-    assert recommend.readiness()[0] and bitrate.readiness()[0]
+    monkeypatch.undo()  # the store is back: ready, not degraded, no fallback
+    assert not recommend.readiness()[1].startswith("degraded")
+    assert not bitrate.readiness()[1].startswith("degraded")
     assert recommend(member).fallback is None
 
 
@@ -159,8 +161,11 @@ def test_asgi_apps_check_keys_input_and_size(served):
             _assert_bad(client, "/recommend", bad, field, good)
         huge = {"member_id": "7", "padding": "x" * served.settings.max_body_bytes}
         assert client.post("/recommend", json=huge, headers=good).status_code == 413
-        garbage = client.post("/recommend", content=b"{not json", headers=good)
+        json_type = {**good, "content-type": "application/json"}
+        garbage = client.post("/recommend", content=b"{not json", headers=json_type)
         assert garbage.status_code == 400
+        untyped = client.post("/recommend", content=b'{"member_id": "7"}', headers=good)
+        assert untyped.status_code == 415
         info = client.post("/model-info", json={}, headers=good).json()
         assert info["version"] == served.ranker_versions[0] and info["stage"] == "production"
     _forget_framework_metrics()
@@ -210,8 +215,17 @@ def test_real_servers_count_switch_versions_under_load_and_log_every_request(ser
         for _ in range(3):
             assert httpx.post(f"{bit}/bitrate", json=SESSION, headers=headers).status_code == 200
         sent += 10
-        assert _counted(httpx.get(f"{rec}/metrics").text, "/recommend", first) == 7
-        assert _counted(httpx.get(f"{bit}/metrics").text, "/bitrate", served.bitrate_version) == 3
+        rec_metrics, bit_metrics = (
+            httpx.get(f"{rec}/metrics").text,
+            httpx.get(f"{bit}/metrics").text,
+        )
+        assert _counted(rec_metrics, "/recommend", first) == 7
+        assert _counted(bit_metrics, "/bitrate", served.bitrate_version) == 3
+        # each service shows its own series only: a scrape of both never double-counts
+        assert 'endpoint="/bitrate"' not in rec_metrics
+        assert 'endpoint="/recommend"' not in bit_metrics
+        assert httpx.post(f"{bit}/bitrate", json=SESSION).status_code == 401
+        assert _metric_total(httpx.get(f"{bit}/metrics").text, "/bitrate", 401) == 1
 
         statuses, versions, stop = [], [], threading.Event()
 
@@ -241,3 +255,66 @@ def test_real_servers_count_switch_versions_under_load_and_log_every_request(ser
         switch = versions.index(second)
         assert set(versions[switch:]) == {second}, "once switched, the new version serves"
     assert logged() - before == sent, "every answered request is in the lake after a graceful stop"
+
+
+def _metric_total(text: str, endpoint: str, status: int) -> float:
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith("reelops_requests_total{") and f'endpoint="{endpoint}"' in line:
+            if f'status="{status}"' in line:
+                total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+@pytest.mark.parametrize("route", ["/recommend", "/bitrate"])
+def test_fuzz_matrix_answers_every_malformed_request_with_a_4xx_that_names_and_never_echoes(
+    served, route, caplog
+):
+    from malformed import bitrate_cases, recommend_cases
+
+    from serving import service
+
+    cases = recommend_cases() if route == "/recommend" else bitrate_cases()
+    assert len(cases) >= 150
+    app = service.Recommender if route == "/recommend" else service.Bitrate
+    key = {"X-API-Key": configured_keys(served.settings)[0]}
+    _forget_framework_metrics()
+    failures = []
+    with (
+        caplog.at_level("INFO"),
+        TestClient(app.to_asgi(), raise_server_exceptions=False) as client,
+    ):
+        for case in cases:
+            answer = client.post(route, content=case.body, headers={**case.headers, **key})
+            error = answer.json().get("error", "") if answer.status_code < 500 else ""
+            if not (400 <= answer.status_code < 500 and case.names in error) or any(
+                s in answer.text for s in case.secrets
+            ):
+                failures.append((case.name, answer.status_code, answer.text[:160]))
+        # 401, 403, 413 and 415 are counted like the rest
+        client.post(route, json={})
+        client.post(route, json={}, headers={"X-API-Key": "x" * 20})
+        client.post(route, content=b"{" + b" " * served.settings.max_body_bytes + b"}", headers=key)
+        metrics = client.get("/metrics").text
+    assert not failures, f"{len(failures)} of {len(cases)}: {failures[:10]}"
+    for status in (400, 401, 403, 413, 415):
+        assert _metric_total(metrics, route, status) >= 1, status
+    errors = [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL") or r.exc_info]
+    assert not errors, [r.getMessage()[:200] for r in errors[:3]]
+    assert not any("ZQX" in r.getMessage() for r in caplog.records)
+
+
+def test_the_ladder_cache_stays_bounded_over_2000_distinct_ladders(served):
+    from reelops.serving.bitrate import BitrateEndpoint
+
+    endpoint = BitrateEndpoint(served.settings, poll_seconds=0)
+    assert endpoint.ladder_cache_size == served.settings.ladder_cache_size == 64
+    for i in range(2000):
+        ladder = [300 + i / 10, 750, 1200]
+        answer = endpoint(BitrateRequest.model_validate({**SESSION, "ladder_kbps": ladder}))
+        assert answer.bitrate_kbps in {round(ladder[0]), 750, 1200}
+        assert len(endpoint._ladders) <= endpoint.ladder_cache_size
+    assert len(endpoint._ladders) == endpoint.ladder_cache_size
+    # The most recently used ladder is kept, the least recently used went first.
+    assert (served.bitrate_version, (300 + 1999 / 10, 750.0, 1200.0)) in endpoint._ladders
+    assert (served.bitrate_version, (300.0, 750.0, 1200.0)) not in endpoint._ladders
