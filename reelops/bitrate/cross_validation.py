@@ -13,10 +13,10 @@ from reelops.abr.evaluation import (
     summary_table,
 )
 from reelops.abr.traces import Trace
-from reelops.bitrate.evaluation import gap_closed
 from reelops.bitrate.experiment import run_split
+from reelops.bitrate.holdout_eval import gap_closed
+from reelops.bitrate.protocol import EvaluationSettings, TrainingSettings
 from reelops.bitrate.selection import POLICY
-from reelops.bitrate.settings import EvaluationSettings, TrainingSettings
 from reelops.bitrate.throughput import (
     ModelParams,
 )

@@ -8,8 +8,8 @@ from reelops.abr.evaluation import SUMMARY_COLUMNS
 from reelops.abr.video import reference_video
 from reelops.bitrate.data import Holdout
 from reelops.bitrate.decision import BitrateModel
-from reelops.bitrate.evaluation import evaluate_holdout
 from reelops.bitrate.features import FEATURE_NAMES, features_from_rows
+from reelops.bitrate.holdout_eval import evaluate_holdout
 from reelops.bitrate.selection import predictor_policy
 from reelops.bitrate.targets import training_set as usable_rows
 from reelops.bitrate.train import (

@@ -4,7 +4,7 @@ The same steps serve the training DAG (rows from the delivery marts and Feast,
 hold-out traces from the source; see :mod:`reelops.bitrate.train`) and this
 experiment: :func:`~reelops.bitrate.selection.select_model` fits every grid point
 and plays the validation traces with every MPC mode, keeping the best QoE_lin;
-:func:`~reelops.bitrate.evaluation.evaluate_holdout` plays every policy on the test
+:func:`~reelops.bitrate.holdout_eval.evaluate_holdout` plays every policy on the test
 traces in one run.
 
 Evaluation protocol: each test trace is played ``starts_per_trace`` times, from
@@ -26,10 +26,10 @@ from reelops.abr.evaluation import (
     split_traces,
 )
 from reelops.abr.traces import Trace
-from reelops.bitrate.evaluation import evaluate_holdout, holdout_json, prediction_error
+from reelops.bitrate.holdout_eval import evaluate_holdout, holdout_json, prediction_error
+from reelops.bitrate.protocol import EvaluationSettings, Mode, TrainingSettings, protocol
 from reelops.bitrate.selection import POLICY, augmentation_rows, predictor_policy, select_model
 from reelops.bitrate.sessions import simulate_training_sessions
-from reelops.bitrate.settings import EvaluationSettings, Mode, TrainingSettings, protocol
 from reelops.bitrate.throughput import (
     ModelParams,
     ThroughputModel,

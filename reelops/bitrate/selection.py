@@ -19,8 +19,8 @@ from reelops.bitrate.features import (
     UNKNOWN_CONTEXT,
     SessionContext,
 )
+from reelops.bitrate.protocol import Mode, TrainingSettings
 from reelops.bitrate.sessions import randomized_traces, simulate_training_sessions
-from reelops.bitrate.settings import Mode, TrainingSettings
 from reelops.bitrate.throughput import (
     ModelParams,
     ThroughputModel,

@@ -20,8 +20,9 @@ import pandas as pd
 from reelops.abr.evaluation import multi_start
 from reelops.bitrate.data import Holdout, delivery_rows, source_holdout
 from reelops.bitrate.decision import MODEL_DIR, POLICY_FILE, BitrateModel
-from reelops.bitrate.evaluation import evaluate_holdout, holdout_json, prediction_error
 from reelops.bitrate.features import features_from_rows
+from reelops.bitrate.holdout_eval import evaluate_holdout, holdout_json, prediction_error
+from reelops.bitrate.protocol import EvaluationSettings, TrainingSettings, protocol
 from reelops.bitrate.report import format_report
 from reelops.bitrate.selection import (
     POLICY,
@@ -31,7 +32,6 @@ from reelops.bitrate.selection import (
     select_model,
 )
 from reelops.bitrate.sessions import simulate_training_sessions
-from reelops.bitrate.settings import EvaluationSettings, TrainingSettings, protocol
 from reelops.bitrate.targets import training_set as usable_rows
 from reelops.config import Settings, get_settings
 from reelops.features.store import open_store

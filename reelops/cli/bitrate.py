@@ -89,7 +89,7 @@ def bitrate_evaluate(
     """Every baseline, the model and the oracle on one hold-out; bootstrap vs robustMPC; MAE."""
     from reelops.bitrate.data import Holdout
     from reelops.bitrate.decision import BitrateModel
-    from reelops.bitrate.evaluation import evaluate_holdout, holdout_json, prediction_error
+    from reelops.bitrate.holdout_eval import evaluate_holdout, holdout_json, prediction_error
     from reelops.bitrate.report import format_report
     from reelops.bitrate.selection import predictor_policy
     from reelops.bitrate.sessions import simulate_training_sessions

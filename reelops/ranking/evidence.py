@@ -8,7 +8,7 @@ import pandas as pd
 from reelops.config import Settings
 from reelops.quality.evidence import CANDIDATE, ReleaseEvidence, version_folders
 from reelops.ranking.candidates import genre_matrix, genre_shares
-from reelops.ranking.holdout import EvaluationOutcome, evaluate_models
+from reelops.ranking.holdout_eval import EvaluationOutcome, evaluate_models
 from reelops.ranking.protocol import MODEL_NAME, configs
 from reelops.ranking.ranker import REFERENCE_FILE, RankerModel
 from reelops.ranking.report import EvaluationReport

@@ -3,7 +3,7 @@
 Each step reads and writes files in one work folder under ``REELOPS_HOME/ranker/runs/``
 and returns a small JSON-able dict, so the Airflow tasks pass paths, never frames.
 The protocol the steps follow (hold-outs, label windows, spec sections) lives in
-:mod:`reelops.ranking.protocol`; models are judged by :mod:`reelops.ranking.holdout`.
+:mod:`reelops.ranking.protocol`; models are judged by :mod:`reelops.ranking.holdout_eval`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from reelops.ranking.candidates import CandidateConfig, recall_by_source
 from reelops.ranking.data import load_ranking_data
 from reelops.ranking.features import FeatureSet, store_columns
 from reelops.ranking.full_ranking import evaluate_rankers
-from reelops.ranking.holdout import evaluate_models, model_scorer
+from reelops.ranking.holdout_eval import evaluate_models, model_scorer
 from reelops.ranking.protocol import (
     MODEL_NAME,
     configs,

@@ -4,8 +4,8 @@ import pytest
 from bitrate_cases import SMALL, traces
 
 from reelops.bitrate.cross_validation import cross_validate
+from reelops.bitrate.protocol import EvaluationSettings, TrainingSettings
 from reelops.bitrate.selection import POLICY
-from reelops.bitrate.settings import EvaluationSettings, TrainingSettings
 
 
 def test_cross_validation_tests_every_file_once_and_pools_them():

@@ -7,7 +7,7 @@ from bitrate_cases import SMALL
 
 from reelops.abr.traces import load_trace_dir
 from reelops.bitrate.experiment import run_experiment
-from reelops.bitrate.settings import EvaluationSettings, TrainingSettings
+from reelops.bitrate.protocol import EvaluationSettings, TrainingSettings
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "abr" / "traces_train"
 

@@ -3,10 +3,10 @@
 from bitrate_cases import traces
 
 from reelops.abr.policies import baseline_policies
-from reelops.bitrate.evaluation import evaluate_holdout, holdout_json
+from reelops.bitrate.holdout_eval import evaluate_holdout, holdout_json
+from reelops.bitrate.protocol import EvaluationSettings
 from reelops.bitrate.report import format_report
 from reelops.bitrate.selection import POLICY
-from reelops.bitrate.settings import EvaluationSettings
 
 
 def test_report_states_the_split_the_choice_both_protocols_and_the_error():

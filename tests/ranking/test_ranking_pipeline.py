@@ -89,7 +89,7 @@ def test_ranker_beats_random_and_most_popular(world, trained):
     from reelops.ranking.baselines import MostPopular, RandomRanker
     from reelops.ranking.data import load_ranking_data
     from reelops.ranking.full_ranking import evaluate_rankers
-    from reelops.ranking.holdout import model_scorer
+    from reelops.ranking.holdout_eval import model_scorer
     from reelops.ranking.protocol import configs, splits
     from reelops.ranking.ranker import RankerModel
     from reelops.specs import load_spec

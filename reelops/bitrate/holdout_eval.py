@@ -21,8 +21,8 @@ from reelops.bitrate.features import (
     LOG_HM_INDEX,
     features_from_rows,
 )
+from reelops.bitrate.protocol import EvaluationSettings
 from reelops.bitrate.selection import POLICY
-from reelops.bitrate.settings import EvaluationSettings
 from reelops.bitrate.targets import training_set
 from reelops.bitrate.throughput import (
     ThroughputModel,

@@ -3,8 +3,8 @@
 import pytest
 from pydantic import ValidationError
 
+from reelops.bitrate.protocol import EvaluationSettings, TrainingSettings
 from reelops.bitrate.selection import model_grid
-from reelops.bitrate.settings import EvaluationSettings, TrainingSettings
 
 
 def test_settings_reject_bad_values_with_the_field():

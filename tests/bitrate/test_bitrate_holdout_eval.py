@@ -3,10 +3,10 @@
 import pytest
 from bitrate_cases import small_model, traces
 
-from reelops.bitrate.evaluation import evaluate_holdout, prediction_error
+from reelops.bitrate.holdout_eval import evaluate_holdout, prediction_error
+from reelops.bitrate.protocol import EvaluationSettings
 from reelops.bitrate.selection import POLICY, predictor_policy
 from reelops.bitrate.sessions import simulate_training_sessions
-from reelops.bitrate.settings import EvaluationSettings
 from reelops.bitrate.throughput import ThroughputModel
 
 
