@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 
 from reelops.config import PROJECT_ROOT, Settings, apply_bentoml_environ
@@ -116,7 +117,6 @@ def code_version() -> str:
 
 def frame_hash(frame: Any) -> str:
     """A content hash of a training frame (row order and values), for lineage."""
-    import pandas as pd
 
     hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
     digest = hashlib.sha256(hashed.tobytes())

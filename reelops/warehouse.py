@@ -9,7 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+import psycopg2
 import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from psycopg2 import sql
 
 from reelops.config import Settings, temporary_environ
 from reelops.lake import partitions
@@ -131,7 +136,6 @@ def drop_database(settings: Settings) -> None:
 def _on_server(settings: Settings, work) -> None:
     # On the server's ``postgres`` database, with autocommit: CREATE and DROP DATABASE
     # cannot run in a transaction.
-    import psycopg2
 
     conn = psycopg2.connect(settings.pg_dsn().rsplit("/", 1)[0] + "/postgres", connect_timeout=3)
     conn.autocommit = True
@@ -156,8 +160,6 @@ def load_lake_into_postgres(settings: Settings, source: str) -> dict[str, int]:
     Returns:
         Rows loaded per raw table.
     """
-    import psycopg2
-    from psycopg2 import sql
 
     schema = raw_pg_schema(settings, source)
     lake_dir = settings.lake_dir(source)
@@ -174,7 +176,6 @@ def load_lake_into_postgres(settings: Settings, source: str) -> dict[str, int]:
 
 
 def _replace_pg_table(cur, schema: str, table: str, lake_dir: Path) -> int:
-    from psycopg2 import sql
 
     columns = [*lake_columns(table), ("day", "date")]
     names = [name for name, _ in columns]
@@ -211,7 +212,6 @@ def _replace_pg_table(cur, schema: str, table: str, lake_dir: Path) -> int:
 
 
 def _read_partition(path: Path, table: str) -> pa.Table:
-    import pyarrow.parquet as pq
 
     schema = lake_schema(table)
     data = pq.ParquetFile(path).read()
@@ -224,7 +224,6 @@ def _read_partition(path: Path, table: str) -> pa.Table:
 
 
 def _as_csv(data: pa.Table) -> io.BytesIO:
-    import pyarrow.csv as pacsv
 
     # Arrow quotes every string and leaves nulls unquoted, which COPY reads as NULL.
     buffer = io.BytesIO()
@@ -333,14 +332,10 @@ def describe_build(result: BuildResult) -> str:
 
 def _mart_rows(settings: Settings, source: str, marts: list[str]) -> dict[str, int]:
     if settings.dbt_target == "duckdb":
-        import pyarrow.parquet as pq
-
         # Parquet footers only: other processes never wait on the DuckDB file.
         return {
             name: pq.read_metadata(_mart_path(settings, source, name)).num_rows for name in marts
         }
-    import psycopg2
-    from psycopg2 import sql
 
     conn = psycopg2.connect(settings.pg_dsn())
     try:
@@ -366,7 +361,6 @@ def read_mart(settings: Settings, source: str, name: str) -> pd.DataFrame:
         ValueError: ``name`` is not one of :data:`MARTS`.
         FileNotFoundError: the mart has not been built for this source (DuckDB).
     """
-    import pandas as pd
 
     if name not in MARTS:
         raise ValueError(f"unknown mart {name!r}; marts are {', '.join(MARTS)}")
@@ -377,9 +371,6 @@ def read_mart(settings: Settings, source: str, name: str) -> pd.DataFrame:
                 f"{path} does not exist; build the warehouse for source {source!r} first"
             )
         return pd.read_parquet(path)
-
-    import psycopg2
-    from psycopg2 import sql
 
     conn = psycopg2.connect(settings.pg_dsn())
     try:

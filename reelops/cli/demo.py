@@ -9,6 +9,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pyarrow.parquet as pq
 
 from reelops.config import get_settings
@@ -107,7 +108,6 @@ def _indent(text: str) -> str:
 
 def _call_services(settings) -> None:
     """Start both services, call each endpoint with real examples, print, stop."""
-    import httpx
 
     from reelops.serving.keys import configured_keys
     from reelops.serving.local import running_services

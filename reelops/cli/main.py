@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -60,7 +61,6 @@ def world_generate(
     ] = None,
 ) -> None:
     """Generate a seeded synthetic world and make it the active source."""
-    import dataclasses
 
     from reelops.abr.traces import TraceFormatError
     from reelops.world.generator import WorldConfig

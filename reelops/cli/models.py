@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import json
 from typing import Annotated
 
 import typer
@@ -50,7 +52,6 @@ def models_show(
     version: Annotated[str, typer.Argument(help="Version (see `reelops models list`).")],
 ) -> None:
     """Show one version: stage, metrics, gates, reports, lineage and its audit trail."""
-    import json
 
     registry = _registry()
     v = _registry_call(lambda: registry.get(name, version))
@@ -99,7 +100,6 @@ def models_reject(
     reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
 ) -> None:
     """Reject a candidate or approved version; it can never be promoted."""
-    import getpass
 
     registry = _registry()
     v = _registry_call(

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import psycopg2
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -63,8 +64,6 @@ def newest_timestamp(repo: FeatureRepo, view) -> datetime | None:
         values = pq.read_table(source.path, columns=[column]).column(column)
         newest = pc.max(values).as_py() if len(values) else None
     else:
-        import psycopg2
-
         conn = psycopg2.connect(repo.settings.pg_dsn())
         try:
             with conn.cursor() as cur:

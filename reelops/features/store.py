@@ -7,13 +7,22 @@ data never share an online store; where it lives is :mod:`reelops.features.envir
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
+import shutil
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import psycopg2
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from psycopg2 import sql
 
 from reelops.config import Settings, temporary_environ
 from reelops.features.environment import (
@@ -80,7 +89,6 @@ def load_definitions(settings: Settings, source: str) -> Definitions:
     The modules are imported afresh each time (their sources depend on the environment)
     and forgotten afterwards, so one process can open several sources or profiles.
     """
-    import importlib
 
     from feast import Entity, FeatureService, FeatureView, OnDemandFeatureView
     from feast.data_source import DataSource
@@ -168,9 +176,6 @@ def sync_catalogue(settings: Settings, source: str) -> Path:
     Raises:
         FeatureStoreError: neither dim_titles nor an earlier catalogue exists yet.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
     mart = settings.marts_dir(source) / "dim_titles.parquet"
     target = catalogue_path(settings, source)
@@ -198,8 +203,6 @@ def sync_catalogue(settings: Settings, source: str) -> Path:
 
 
 def _ensure_registry_schema(settings: Settings) -> None:
-    import psycopg2
-    from psycopg2 import sql
 
     try:
         conn = psycopg2.connect(settings.pg_dsn(), connect_timeout=10)
@@ -238,7 +241,6 @@ def open_store(settings: Settings, source: str | None = None, *, apply: bool = T
     Raises:
         FeatureStoreError: the warehouse or a backend is missing.
     """
-    import warnings
 
     # Feast warns on every apply and retrieval that on-demand views are "experimental";
     # ReelOps uses them knowingly, and the warning would fill every task log.
@@ -366,7 +368,6 @@ def teardown(settings: Settings, source: str, *, locked: bool = False) -> None:
     whole SQL registry, every project included, so objects are deleted one by one.
     ``locked`` says the caller already holds :func:`store_lock` (it is not re-entrant).
     """
-    import shutil
 
     folder = feast_dir(settings, source)
     if settings.profile == "local" and not (folder / "registry.db").exists():

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from reelops.config import Settings
 from reelops.features.store import FeatureRepo, FeatureStoreError, open_store
 
@@ -93,7 +95,6 @@ def _resolve(repo: FeatureRepo, service: str | None, features: Sequence[str] | N
 
 
 def _check_frame(frame: pd.DataFrame, request: FeatureRequest, timestamp_column: str) -> None:
-    import pandas as pd
 
     if timestamp_column not in frame.columns:
         raise TrainingSetError(
@@ -155,7 +156,6 @@ def build_training_set(
         TrainingSetError: a service, feature or key column is missing or unusable; the
             message names it.
     """
-    import pandas as pd
 
     if features is not None:
         service = None
