@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from psycopg2 import sql
 
 from reelops.config import Settings, temporary_environ
-from reelops.lake import partitions
+from reelops.lake import LakeIntegrityError, partitions, verify_table
 from reelops.schema import RAW_TABLES
 
 if TYPE_CHECKING:
@@ -211,6 +211,24 @@ def _replace_pg_table(cur, schema: str, table: str, lake_dir: Path) -> int:
     return rows
 
 
+def verify_lake(settings: Settings, source: str) -> dict[str, int]:
+    """Check every partition of every raw table of a source's lake against its checksum.
+
+    Returns:
+        Partitions verified per raw table.
+
+    Raises:
+        WarehouseBuildError: A partition is corrupt or unchecked; the message names its path.
+    """
+    lake_dir = settings.lake_dir(source)
+    try:
+        return {table: verify_table(lake_dir, table) for table in RAW_TABLES}
+    except LakeIntegrityError as err:
+        raise WarehouseBuildError(
+            f"the lake of source {source!r} failed its integrity check, so dbt did not run: {err}"
+        ) from err
+
+
 def _read_partition(path: Path, table: str) -> pa.Table:
 
     schema = lake_schema(table)
@@ -247,11 +265,14 @@ def build(settings: Settings, source: str, *, select: str | None = None) -> Buil
         Counts of what was built and tested, and the rows of every mart built.
 
     Raises:
-        WarehouseBuildError: dbt could not run, or a model, test or unit test failed.
+        WarehouseBuildError: a lake partition fails its checksum, dbt could not run, or a
+            model, test or unit test failed.
     """
     from dbt.cli.main import dbtRunner
 
     started = time.perf_counter()
+    # dbt reads the parquet directly on DuckDB: check the bytes before anything reads them.
+    verify_lake(settings, source)
     target = settings.dbt_target
     run_dir = dbt_run_dir(settings, source)
     target_path, log_path = run_dir / "target", run_dir / "logs"
