@@ -1,14 +1,17 @@
-"""Integrity of the warehouse's input: corrupt partitions and implausible values fail the build."""
+"""Warehouse integrity: corrupt or implausible input fails the build; rebuilds are identical."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 
+import numpy as np
+import pyarrow as pa
 import pytest
-from dbt_lake import DAY1, VIEWS, write_lake, write_partition
+from dbt_lake import DAY1, S1_START, VIEWS, write_lake, write_partition
 
 from reelops import lake
-from reelops.warehouse import WarehouseBuildError, build
+from reelops.warehouse import MARTS, WarehouseBuildError, build, lake_schema
 
 pytestmark = pytest.mark.slow
 
@@ -45,3 +48,46 @@ def test_implausible_values_fail_the_build(local_settings, change, failing_test)
     with pytest.raises(WarehouseBuildError) as caught:
         build(local_settings, source, select="stg_lake__viewing_events")
     assert failing_test in str(caught.value)
+
+
+def _many_chunks(n: int) -> pa.Table:
+    # Enough rows for DuckDB to aggregate in parallel, with throughputs whose sums
+    # depend on the order of addition.
+    rng = np.random.default_rng(7)
+    throughput = rng.lognormal(1.0, 1.0, n)
+    start = np.datetime64(S1_START, "us")
+    return pa.table(
+        {
+            "session_id": pa.array(["s1"] * n),
+            "chunk_index": pa.array(np.arange(n, dtype=np.int32)),
+            "ts": pa.array(start + np.arange(n) * np.timedelta64(100_000, "us")),
+            "level": pa.array(np.full(n, 2, dtype=np.int32)),
+            "bitrate_kbps": pa.array(np.full(n, 3000, dtype=np.int32)),
+            "chunk_bytes": pa.array(np.full(n, 1_500_000, dtype=np.int64)),
+            "download_s": pa.array(12.0 / throughput),
+            "throughput_mbps": pa.array(throughput),
+            "buffer_s": pa.array(rng.uniform(0, 30, n)),
+            "rebuffer_s": pa.array(rng.exponential(0.01, n)),
+        },
+        schema=lake_schema("delivery_chunks"),
+    )
+
+
+def _mart_digests(settings, source: str) -> dict[str, str]:
+    folder = settings.marts_dir(source)
+    return {
+        name: hashlib.sha256((folder / f"{name}.parquet").read_bytes()).hexdigest()
+        for name in MARTS
+    }
+
+
+def test_rebuilding_the_same_lake_gives_byte_identical_marts(local_settings):
+    lake_dir = local_settings.lake_dir("rebuild")
+    write_lake(lake_dir)
+    lake.write_partition(lake_dir, "delivery_chunks", DAY1, _many_chunks(400_000))
+    digests = []
+    for _ in range(3):
+        build(local_settings, "rebuild")
+        digests.append(_mart_digests(local_settings, "rebuild"))
+    differing = sorted(name for name in MARTS if len({d[name] for d in digests}) > 1)
+    assert differing == []
