@@ -6,12 +6,13 @@ import hashlib
 from datetime import datetime, timedelta
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
-from dbt_lake import DAY1, S1_START, VIEWS, write_lake, write_partition
+from dbt_lake import DAY1, S1_START, SESSIONS, VIEWS, write_lake, write_partition
 
 from reelops import lake
-from reelops.warehouse import MARTS, WarehouseBuildError, build, lake_schema
+from reelops.warehouse import MARTS, WarehouseBuildError, build, lake_schema, read_mart
 
 pytestmark = pytest.mark.slow
 
@@ -91,3 +92,47 @@ def test_rebuilding_the_same_lake_gives_byte_identical_marts(local_settings):
         digests.append(_mart_digests(local_settings, "rebuild"))
     differing = sorted(name for name in MARTS if len({d[name] for d in digests}) > 1)
     assert differing == []
+
+
+def test_a_failed_build_publishes_nothing_and_keeps_the_previous_marts(local_settings):
+    lake_dir = local_settings.lake_dir("half")
+    write_lake(lake_dir)
+    build(local_settings, "half")
+    before = _mart_digests(local_settings, "half")
+    published = local_settings.marts_dir("half").resolve()
+    # New views would change fct_viewing_events, but a duplicate session fails the
+    # build halfway: some marts were already rewritten when it stopped.
+    write_partition(
+        lake_dir,
+        "viewing_events",
+        DAY1 + timedelta(days=1),
+        [*VIEWS[1:2], {**VIEWS[0], "event_id": "e-new", "ts": VIEWS[1]["ts"]}],
+    )
+    write_partition(
+        lake_dir,
+        "playback_sessions",
+        DAY1 + timedelta(days=5),
+        [{**SESSIONS[0], "ts": S1_START + timedelta(days=5)}],
+    )
+    with pytest.raises(WarehouseBuildError, match="unique_stg_lake__playback_sessions_session_id"):
+        build(local_settings, "half")
+    assert _mart_digests(local_settings, "half") == before
+    assert local_settings.marts_dir("half").resolve() == published
+    versions = sorted(p.name for p in published.parent.iterdir())
+    assert versions == [published.name]  # the failed build's staging folder is gone
+
+
+def test_marts_are_published_as_one_set_and_old_sets_are_dropped(local_settings):
+    write_lake(local_settings.lake_dir("sets"))
+    build(local_settings, "sets")
+    first = local_settings.marts_dir("sets").resolve()
+    build(local_settings, "sets", select="dim_titles")
+    second = local_settings.marts_dir("sets").resolve()
+    assert second != first and local_settings.marts_dir("sets").is_symlink()
+    assert sorted(p.name for p in second.glob("*.parquet")) == sorted(f"{m}.parquet" for m in MARTS)
+    assert read_mart(local_settings, "sets", "fct_member_daily").equals(
+        pd.read_parquet(first / "fct_member_daily.parquet")
+    )
+    build(local_settings, "sets", select="dim_titles")
+    assert not first.exists()  # the current and the previous set are kept
+    assert len(list(second.parent.iterdir())) == 2
