@@ -12,7 +12,16 @@ import pytest
 from dbt_lake import DAY1, S1_START, SESSIONS, VIEWS, write_lake, write_partition
 
 from reelops import lake
-from reelops.warehouse import MARTS, WarehouseBuildError, build, lake_schema, read_mart
+from reelops.config import Settings
+from reelops.warehouse import (
+    MARTS,
+    WarehouseBuildError,
+    build,
+    lake_schema,
+    publish_marts,
+    read_mart,
+    stage_marts,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -136,3 +145,17 @@ def test_marts_are_published_as_one_set_and_old_sets_are_dropped(local_settings)
     build(local_settings, "sets", select="dim_titles")
     assert not first.exists()  # the current and the previous set are kept
     assert len(list(second.parent.iterdir())) == 2
+
+
+def test_marts_published_before_versioning_are_moved_aside_once(tmp_path):
+    settings = Settings(home=tmp_path, profile="local")
+    legacy = settings.marts_dir("old")
+    legacy.mkdir(parents=True)
+    (legacy / "dim_titles.parquet").write_bytes(b"old")
+    staging = stage_marts(settings, "old", carry_over=True)
+    assert (staging / "dim_titles.parquet").read_bytes() == b"old"
+    (staging / "dim_titles.parquet").write_bytes(b"new")
+    publish_marts(settings, "old", staging)
+    assert legacy.is_symlink() and legacy.resolve() == staging
+    assert (legacy / "dim_titles.parquet").read_bytes() == b"new"
+    assert [p.name for p in tmp_path.rglob(".*.tmp")] == []
