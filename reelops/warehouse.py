@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +20,7 @@ import pyarrow.parquet as pq
 from psycopg2 import sql
 
 from reelops.config import Settings, temporary_environ
-from reelops.lake import partitions
+from reelops.lake import LakeIntegrityError, partitions, verify_table
 from reelops.schema import RAW_TABLES
 
 if TYPE_CHECKING:
@@ -82,12 +85,69 @@ def lake_columns(table: str) -> list[tuple[str, str]]:
     return [(f.name, SQL_TYPES[f.type]) for f in lake_schema(table)]
 
 
-def dbt_vars(settings: Settings, source: str) -> dict[str, str]:
-    """The project vars that point dbt at one source's lake and marts folder."""
+def dbt_vars(settings: Settings, source: str, marts_dir: Path | None = None) -> dict[str, str]:
+    """The project vars that point dbt at one source's lake and a marts folder.
+
+    ``marts_dir`` defaults to the published marts; a build writes to a staging folder.
+    """
     return {
         "lake_dir": str(settings.lake_dir(source)),
-        "marts_dir": str(settings.marts_dir(source)),
+        "marts_dir": str(marts_dir or settings.marts_dir(source)),
     }
+
+
+# The DuckDB marts of a source: every build writes a complete set into its own folder
+# under ``marts.d/`` and then one rename swaps the ``marts`` link to it, so readers see
+# the previous set or the new one, never a mix (a failed or killed build publishes
+# nothing). The previous set is kept for readers still on it.
+VERSIONS_DIR = "marts.d"
+KEEP_VERSIONS = 2
+
+
+def _versions_dir(settings: Settings, source: str) -> Path:
+    return settings.marts_dir(source).parent / VERSIONS_DIR
+
+
+def stage_marts(settings: Settings, source: str, *, carry_over: bool) -> Path:
+    """A fresh folder for one build's marts; with ``carry_over``, seeded with the published set.
+
+    A build of a selection rewrites only some marts: the others are copied, so the set
+    it publishes is still complete.
+    """
+    staging = _versions_dir(settings, source) / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}"
+    staging.mkdir(parents=True)
+    published = settings.marts_dir(source)
+    if carry_over and published.is_dir():
+        for mart in published.glob("*.parquet"):
+            shutil.copy2(mart, staging / mart.name)
+    return staging
+
+
+def publish_marts(settings: Settings, source: str, staging: Path) -> Path:
+    """Make ``staging`` the published marts of ``source`` with one atomic rename.
+
+    Returns:
+        The published marts folder (``settings.marts_dir(source)``, a link).
+    """
+    link = settings.marts_dir(source)
+    if link.is_dir() and not link.is_symlink():
+        # Marts published before versioning: move them aside once, then link.
+        link.rename(_versions_dir(settings, source) / f"0-legacy-{uuid.uuid4().hex[:8]}")
+    tmp = link.with_name(f".{link.name}.{uuid.uuid4().hex}.tmp")
+    os.symlink(Path(VERSIONS_DIR) / staging.name, tmp)
+    try:
+        os.replace(tmp, link)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _drop_old_versions(settings, source, current=staging.name)
+    return link
+
+
+def _drop_old_versions(settings: Settings, source: str, current: str) -> None:
+    # Version names start with a nanosecond clock, so they sort oldest first.
+    others = sorted(p for p in _versions_dir(settings, source).iterdir() if p.name != current)
+    for old in others[: max(len(others) - (KEEP_VERSIONS - 1), 0)]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def dbt_environ(settings: Settings, source: str) -> dict[str, str]:
@@ -211,6 +271,24 @@ def _replace_pg_table(cur, schema: str, table: str, lake_dir: Path) -> int:
     return rows
 
 
+def verify_lake(settings: Settings, source: str) -> dict[str, int]:
+    """Check every partition of every raw table of a source's lake against its checksum.
+
+    Returns:
+        Partitions verified per raw table.
+
+    Raises:
+        WarehouseBuildError: A partition is corrupt or unchecked; the message names its path.
+    """
+    lake_dir = settings.lake_dir(source)
+    try:
+        return {table: verify_table(lake_dir, table) for table in RAW_TABLES}
+    except LakeIntegrityError as err:
+        raise WarehouseBuildError(
+            f"the lake of source {source!r} failed its integrity check, so dbt did not run: {err}"
+        ) from err
+
+
 def _read_partition(path: Path, table: str) -> pa.Table:
 
     schema = lake_schema(table)
@@ -236,7 +314,8 @@ def build(settings: Settings, source: str, *, select: str | None = None) -> Buil
     """Run ``dbt build`` for one source on the profile's target (DuckDB or PostgreSQL).
 
     On PostgreSQL the lake is first loaded into ``<schema>_raw``; on DuckDB the project
-    reads the parquet itself and writes the marts as parquet under ``marts_dir``.
+    reads the parquet itself and writes the marts as parquet into a staging folder that
+    is published as ``marts_dir`` only when the whole build succeeds (all or nothing).
 
     Args:
         settings: The platform settings; ``settings.dbt_target`` picks the target.
@@ -247,20 +326,50 @@ def build(settings: Settings, source: str, *, select: str | None = None) -> Buil
         Counts of what was built and tested, and the rows of every mart built.
 
     Raises:
-        WarehouseBuildError: dbt could not run, or a model, test or unit test failed.
+        WarehouseBuildError: a lake partition fails its checksum, dbt could not run, or a
+            model, test or unit test failed; the published marts are then unchanged.
     """
-    from dbt.cli.main import dbtRunner
-
     started = time.perf_counter()
+    # dbt reads the parquet directly on DuckDB: check the bytes before anything reads them.
+    verify_lake(settings, source)
     target = settings.dbt_target
-    run_dir = dbt_run_dir(settings, source)
-    target_path, log_path = run_dir / "target", run_dir / "logs"
+    staging: Path | None = None
     if target == "duckdb":
         # DuckDB's COPY does not create folders.
-        settings.marts_dir(source).mkdir(parents=True, exist_ok=True)
+        staging = stage_marts(settings, source, carry_over=select is not None)
         settings.duckdb_path(source).parent.mkdir(parents=True, exist_ok=True)
     else:
         load_lake_into_postgres(settings, source)
+    try:
+        outcome, failures, built, counts = _run_dbt(settings, source, select, staging)
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if staging is not None:
+        publish_marts(settings, source, staging)
+
+    marts = [name for name in MARTS if name in built]
+    return BuildResult(
+        source=source,
+        target=target,
+        models_built=built,
+        tests_passed=counts["pass"],
+        tests_failed=counts["fail"],
+        tests_warned=counts["warn"],
+        unit_tests_passed=counts["unit"],
+        elapsed_s=round(time.perf_counter() - started, 2),
+        mart_rows=_mart_rows(settings, source, marts),
+        run_results=dbt_run_dir(settings, source) / "target" / "run_results.json",
+    )
+
+
+def _run_dbt(settings: Settings, source: str, select: str | None, marts_dir: Path | None):
+    from dbt.cli.main import dbtRunner
+
+    target = settings.dbt_target
+    run_dir = dbt_run_dir(settings, source)
+    target_path, log_path = run_dir / "target", run_dir / "logs"
 
     project_dir = str(settings.dbt_project_dir)
     args = [
@@ -270,7 +379,7 @@ def build(settings: Settings, source: str, *, select: str | None = None) -> Buil
         "--target", target,
         "--target-path", str(target_path),
         "--log-path", str(log_path),
-        "--vars", json.dumps(dbt_vars(settings, source)),
+        "--vars", json.dumps(dbt_vars(settings, source, marts_dir)),
     ]  # fmt: skip
     if select:
         args += ["--select", select]
@@ -302,20 +411,7 @@ def build(settings: Settings, source: str, *, select: str | None = None) -> Buil
             f"dbt build for source {source!r} on {target} failed:\n  {details}\n"
             f"See {target_path / 'run_results.json'} and {log_path / 'dbt.log'}."
         )
-
-    marts = [name for name in MARTS if name in built]
-    return BuildResult(
-        source=source,
-        target=target,
-        models_built=built,
-        tests_passed=counts["pass"],
-        tests_failed=counts["fail"],
-        tests_warned=counts["warn"],
-        unit_tests_passed=counts["unit"],
-        elapsed_s=round(time.perf_counter() - started, 2),
-        mart_rows=_mart_rows(settings, source, marts),
-        run_results=target_path / "run_results.json",
-    )
+    return outcome, failures, built, counts
 
 
 def describe_build(result: BuildResult) -> str:

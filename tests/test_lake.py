@@ -1,4 +1,4 @@
-"""Lake partitions: replaced atomically, identical when rewritten, intact after a crash."""
+"""Lake partitions: replaced atomically, identical when rewritten, intact after a crash, checked."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_rewrite_replaces_the_day_and_is_byte_identical(tmp_path):
     assert pq.read_table(path).column("id").to_pylist() == [100, 101, 102]
     lake.write_partition(tmp_path, "t", DAY, _table(10))
     assert path.read_bytes() == first
-    assert [p.name for p in path.parent.iterdir()] == [lake.PART_FILE]
+    assert sorted(p.name for p in path.parent.iterdir()) == [lake.PART_FILE, lake.CHECKSUM_FILE]
 
 
 def test_failed_write_keeps_previous_partition(tmp_path, monkeypatch):
@@ -40,7 +40,8 @@ def test_failed_write_keeps_previous_partition(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         lake.write_partition(tmp_path, "t", DAY, _table(50))
     assert pq.read_table(path).num_rows == 5
-    assert [p.name for p in path.parent.iterdir()] == [lake.PART_FILE]
+    lake.verify_partition(path)  # the old checksum still matches the old partition
+    assert sorted(p.name for p in path.parent.iterdir()) == [lake.PART_FILE, lake.CHECKSUM_FILE]
 
 
 def test_write_killed_midway_leaves_previous_partition_readable(tmp_path):
@@ -70,3 +71,38 @@ def test_write_killed_midway_leaves_previous_partition_readable(tmp_path):
     proc.wait()
     assert pq.read_table(path).column("id").to_pylist() == list(range(5))
     assert [day for day, _ in lake.partitions(tmp_path, "t")] == [DAY]
+
+
+def _flip(path, offset: int, n: int = 64) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset : offset + n] = bytes(b ^ 0xFF for b in data[offset : offset + n])
+    path.write_bytes(bytes(data))
+
+
+def test_flipped_bytes_are_refused_naming_the_partition(tmp_path):
+    path = lake.write_partition(tmp_path, "t", DAY, _table(200))
+    assert [day for day, _ in lake.partitions(tmp_path, "t")] == [DAY]
+    _flip(path, offset=len(path.read_bytes()) // 3)
+    with pytest.raises(lake.LakeIntegrityError, match=r"day=2026-01-02/part-0\.parquet.*corrupt"):
+        list(lake.partitions(tmp_path, "t"))
+    with pytest.raises(lake.LakeIntegrityError, match="corrupt"):
+        lake.verify_table(tmp_path, "t")
+    lake.write_partition(tmp_path, "t", DAY, _table(200))  # landing again repairs it
+    assert lake.verify_table(tmp_path, "t") == 1
+
+
+def test_a_partition_without_checksum_or_with_strays_is_refused(tmp_path):
+    path = lake.write_partition(tmp_path, "t", DAY, _table(5))
+    (path.parent / "extra.parquet").write_bytes(path.read_bytes())
+    with pytest.raises(lake.LakeIntegrityError, match=r"unexpected parquet file\(s\) \['extra"):
+        lake.verify_table(tmp_path, "t")
+    (path.parent / "extra.parquet").unlink()
+    (path.parent / lake.CHECKSUM_FILE).unlink()
+    with pytest.raises(lake.LakeIntegrityError, match="no checksum"):
+        lake.verify_table(tmp_path, "t")
+
+
+def test_delete_removes_the_checksum_too(tmp_path):
+    path = lake.write_partition(tmp_path, "t", DAY, _table(5))
+    assert lake.delete_partition(tmp_path, "t", DAY)
+    assert not path.parent.exists()

@@ -13,6 +13,11 @@ from reelops.sources import SourceInfo, write_source
 
 SOURCE = "movielens"
 NOMINAL_RUNTIME_MIN = 100  # MovieLens has no runtimes; a rating counts as one full view
+AGE_RANGE = (0, 120)
+# Ratings outside this window cannot be real (MovieLens began in 1997); the warehouse's
+# tests (dbt macro plausible_timestamp) use the same window.
+FIRST_UNIX_TIME = 631_152_000  # 1990-01-01
+END_UNIX_TIME = 4_102_444_800  # 2100-01-01
 
 
 class ImportFormatError(ValueError):
@@ -62,6 +67,18 @@ def _fields(path: Path, line: int, text: str, sep: str, n: int, names: str) -> l
     return parts
 
 
+def _unique_id(path: Path, line: int, what: str, value: str, seen: dict[str, int]) -> str:
+    # A repeated id would import and then fail the warehouse's unique tests.
+    ident = str(_int(path, line, what, value))
+    if ident in seen:
+        raise ImportFormatError(
+            f"{path} line {line}: {what} {ident} is already on line {seen[ident]};"
+            " ids must be unique"
+        )
+    seen[ident] = line
+    return ident
+
+
 def _age_band(age: int) -> str:
     for upper, band in ((18, "<18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54")):
         if age < upper:
@@ -70,17 +87,23 @@ def _age_band(age: int) -> str:
 
 
 def read_users(path: Path) -> pd.DataFrame:
-    rows = []
+    rows, seen = [], {}
     for line, text in _lines(path, "utf-8"):
         uid, age, gender, occupation, zipcode = _fields(
             path, line, text, "|", 5, "id|age|gender|occupation|zip"
         )
+        member_id = _unique_id(path, line, "user id", uid, seen)
         age_value = _int(path, line, "age", age)
+        if not AGE_RANGE[0] <= age_value <= AGE_RANGE[1]:
+            raise ImportFormatError(
+                f"{path} line {line}: expected an age {AGE_RANGE[0]}..{AGE_RANGE[1]},"
+                f" got {age_value}"
+            )
         if gender not in ("M", "F"):
             raise ImportFormatError(f"{path} line {line}: expected gender M or F, got {gender!r}")
         rows.append(
             {
-                "member_id": str(_int(path, line, "user id", uid)),
+                "member_id": member_id,
                 "age_band": _age_band(age_value),
                 "gender": gender,
                 "country": "US" if zipcode.isdigit() else "unknown",
@@ -90,10 +113,11 @@ def read_users(path: Path) -> pd.DataFrame:
 
 
 def read_items(path: Path) -> pd.DataFrame:
-    rows = []
+    rows, seen = [], {}
     header = "id|title|release date|video release date|IMDb URL|19 genre flags"
     for line, text in _lines(path, "latin-1"):
         parts = _fields(path, line, text, "|", 5 + 19, header)
+        title_id = _unique_id(path, line, "item id", parts[0], seen)
         flags = parts[5:]
         if any(f not in ("0", "1") for f in flags):
             raise ImportFormatError(f"{path} line {line}: expected 19 genre flags of 0 or 1")
@@ -109,7 +133,7 @@ def read_items(path: Path) -> pd.DataFrame:
         genres = [g for g, f in zip(GENRES, flags, strict=True) if f == "1"] or ["unknown"]
         rows.append(
             {
-                "title_id": str(_int(path, line, "item id", parts[0])),
+                "title_id": title_id,
                 "name": parts[1],
                 "genres": "|".join(genres),
                 "release_year": release.year if release else None,
@@ -123,7 +147,7 @@ def read_items(path: Path) -> pd.DataFrame:
 
 
 def read_ratings(path: Path, users: set[str], items: set[str]) -> pd.DataFrame:
-    rows = []
+    rows, rated = [], {}
     for line, text in _lines(path, "utf-8"):
         user, item, rating, stamp = _fields(path, line, text, "ws", 4, "user item rating unix_time")
         user_id = str(_int(path, line, "user id", user))
@@ -135,7 +159,19 @@ def read_ratings(path: Path, users: set[str], items: set[str]) -> pd.DataFrame:
             raise ImportFormatError(f"{path} line {line}: user {user_id} is not in u.user")
         if item_id not in items:
             raise ImportFormatError(f"{path} line {line}: item {item_id} is not in u.item")
-        rows.append((user_id, item_id, float(value), _int(path, line, "unix_time", stamp)))
+        unix_time = _int(path, line, "unix_time", stamp)
+        if not FIRST_UNIX_TIME <= unix_time < END_UNIX_TIME:
+            raise ImportFormatError(
+                f"{path} line {line}: expected a unix_time in seconds from {FIRST_UNIX_TIME}"
+                f" (1990-01-01) to before {END_UNIX_TIME} (2100-01-01), got {unix_time}"
+            )
+        if (user_id, item_id) in rated:
+            raise ImportFormatError(
+                f"{path} line {line}: user {user_id} rated item {item_id} already on line "
+                f"{rated[user_id, item_id]}; a user rates an item once"
+            )
+        rated[user_id, item_id] = line
+        rows.append((user_id, item_id, float(value), unix_time))
     return pd.DataFrame(rows, columns=["member_id", "title_id", "rating", "unix_time"])
 
 
@@ -175,11 +211,6 @@ def load_movielens(folder: Path) -> dict[str, pd.DataFrame]:
     )
     # Event ids must not embed the raw user id: number the ratings in a stable order.
     ratings = ratings.sort_values(["unix_time", "member_id", "title_id"], ignore_index=True)
-    if ratings.duplicated(["member_id", "title_id"]).any():
-        line = ratings[ratings.duplicated(["member_id", "title_id"])].iloc[0]
-        raise ImportFormatError(
-            f"{folder / 'u.data'}: user {line.member_id} rated item {line.title_id} twice"
-        )
     events = pd.DataFrame(
         {
             "event_id": [f"ml-{i:07d}" for i in range(len(ratings))],

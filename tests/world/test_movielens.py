@@ -40,6 +40,17 @@ def _break(folder, name, transform):
         ("u.user", lambda b: b.replace(b"student", b"\xff\xfestudent", 1), "expected utf-8 text"),
         ("u.item", lambda b: b.replace(b"\n", b"|1\n", 1), "u.item line 1: expected 24"),
         ("u.item", lambda b: b.decode("latin-1").encode("utf-16"), "NUL bytes"),
+        ("u.user", lambda b: b + b.split(b"\n")[0] + b"\n", r"u.user line 31: user id 1 .*line 1"),
+        ("u.item", lambda b: b + b.split(b"\n")[0] + b"\n", r"u.item line 41: item id 1 .*line 1"),
+        ("u.user", lambda b: b.replace(b"\n2|", b"\n2|-", 1), r"u.user line 2: .*age 0\.\.120"),
+        ("u.user", lambda b: b.replace(b"\n2|", b"\n2|999", 1), r"u.user line 2: .*age 0\.\.120"),
+        ("u.data", lambda b: b + b"1\t1\t3\t99999999999999999\n", r"u.data line 241: .*unix_time"),
+        ("u.data", lambda b: b + b"1\t1\t3\t-5\n", r"u.data line 241: .*unix_time"),
+        (
+            "u.data",
+            lambda b: b.replace(b"\n", b"\n" + b.split(b"\n")[0] + b"\n", 1),
+            "u.data line 2: user",
+        ),
     ],
 )
 def test_malformed_file_names_the_problem_and_leaves_nothing(

@@ -40,15 +40,15 @@ chunk_windows as (
         delivery_chunks.country,
         delivery_chunks.connection_type,
         count(*) as chunks_7d,
-        avg(delivery_chunks.throughput_mbps) as throughput_mean_7d,
+        {{ round_float('avg(delivery_chunks.throughput_mbps)') }} as throughput_mean_7d,
         percentile_cont(0.1) within group (order by delivery_chunks.throughput_mbps)
             as throughput_p10_7d,
         percentile_cont(0.5) within group (order by delivery_chunks.throughput_mbps)
             as throughput_p50_7d,
         percentile_cont(0.9) within group (order by delivery_chunks.throughput_mbps)
             as throughput_p90_7d,
-        sum(delivery_chunks.rebuffer_s) as rebuffer_s_7d,
-        sum(delivery_chunks.media_s) as media_s_7d
+        {{ round_float('sum(delivery_chunks.rebuffer_s)') }} as rebuffer_s_7d,
+        {{ round_float('sum(delivery_chunks.media_s)') }} as media_s_7d
 
     from days
     inner join delivery_chunks
