@@ -18,7 +18,13 @@ production run uses a database of its own (``reelops_bench``, created if missing
 Redis database 2, so it clashes with no test; it is skipped, saying why, when either
 service does not answer.
 
-Run ``python -m benchmarks.serving [--home DIR] [--profile local|production]``.
+On production, "Redis down" is measured beside a store-up baseline: both services are
+started once with the real Redis and once with ``REELOPS_REDIS_URL`` on a closed port of
+127.0.0.1, and each endpoint takes concurrency 8 while ``/healthz`` of the same service
+is polled alongside (the issue's target: fallback p99 <= 100 ms, healthz under 10 ms).
+
+Run ``python -m benchmarks.serving [--home DIR] [--profile local|production]
+[--store-down]`` (``--store-down``: only the store up/down comparison, production only).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +48,8 @@ RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 IN_PROCESS_CALLS = 300
 WARM_UP = 100  # requests before measuring (in process, the recommender warms on every member)
 HTTP_REQUESTS = {1: 200, 8: 400, 32: 640}
+UNDER_LOAD = (8, 400)  # concurrency and requests per endpoint for the store up/down rows
+HEALTH_EVERY_S = 0.01  # /healthz poll interval beside the load
 
 
 def _log(message: str) -> None:
@@ -168,20 +177,22 @@ def _load(url: str, bodies: list[dict], key: str, concurrency: int) -> dict:
     import httpx
 
     latencies: list[float] = []
-    errors = 0
+    errors = fallbacks = 0
     lock = threading.Lock()
     chunks = [bodies[i::concurrency] for i in range(concurrency)]
 
     def worker(mine: list[dict]) -> None:
-        nonlocal errors
+        nonlocal errors, fallbacks
         with httpx.Client(headers={"X-API-Key": key}, timeout=30) as client:
             for body in mine:
                 t0 = time.perf_counter()
                 answer = client.post(url, json=body)
                 took = time.perf_counter() - t0
+                ok = answer.status_code == 200
                 with lock:
                     latencies.append(took)
-                    errors += answer.status_code != 200
+                    errors += not ok
+                    fallbacks += ok and answer.json().get("fallback") is not None
 
     threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
     started = time.perf_counter()
@@ -190,7 +201,43 @@ def _load(url: str, bodies: list[dict], key: str, concurrency: int) -> dict:
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
-    return {**_stats(latencies), "rps": round(len(bodies) / wall, 1), "errors": errors}
+    return {
+        **_stats(latencies),
+        "rps": round(len(bodies) / wall, 1),
+        "errors": errors,
+        "fallbacks": fallbacks,
+    }
+
+
+@contextmanager
+def _polled(url: str):
+    """Poll ``url`` (GET) every ``HEALTH_EVERY_S`` while the block runs; yields the stats
+    dict, filled in when the block ends."""
+    import httpx
+
+    latencies: list[float] = []
+    errors = 0
+    stop = threading.Event()
+
+    def poll() -> None:
+        nonlocal errors
+        with httpx.Client(timeout=30) as client:
+            while not stop.is_set():
+                t0 = time.perf_counter()
+                status = client.get(url).status_code
+                latencies.append(time.perf_counter() - t0)
+                errors += status != 200
+                stop.wait(HEALTH_EVERY_S)
+
+    out: dict = {}
+    thread = threading.Thread(target=poll)
+    thread.start()
+    try:
+        yield out
+    finally:
+        stop.set()
+        thread.join()
+        out.update(**_stats(latencies), rps=None, errors=errors, fallbacks=0, n=len(latencies))
 
 
 def _free_port() -> int:
@@ -233,33 +280,100 @@ def bench_http(settings, members: list[str]) -> list[dict]:
     return rows
 
 
+@contextmanager
+def _redis_url(url: str):
+    """``REELOPS_REDIS_URL`` for the services started inside the block."""
+    before = os.environ.get("REELOPS_REDIS_URL")
+    os.environ["REELOPS_REDIS_URL"] = url
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("REELOPS_REDIS_URL", None)
+        else:
+            os.environ["REELOPS_REDIS_URL"] = before
+
+
+def bench_under_load(settings, members: list[str], store: str) -> list[dict]:
+    """Each endpoint at concurrency 8 over HTTP with its service's ``/healthz`` polled
+    alongside; ``store`` labels the rows (the services read ``REELOPS_REDIS_URL``)."""
+    from reelops.serving.keys import configured_keys
+    from reelops.serving.local import running_services
+
+    key = configured_keys(settings)[0]
+    ports = {"recommender": _free_port(), "bitrate": _free_port()}
+    concurrency, n = UNDER_LOAD
+    rows = []
+    with running_services(settings, ports):
+        loads = {
+            "recommender": (
+                "/recommend",
+                [{"member_id": members[i % len(members)], "k": 10} for i in range(n)],
+            ),
+            "bitrate": ("/bitrate", [SESSION] * n),
+        }
+        for name, (route, bodies) in loads.items():
+            base = f"http://127.0.0.1:{ports[name]}"
+            _load(base + route, bodies[:WARM_UP], key, 1)
+            with _polled(base + "/healthz") as health:
+                answered = _load(base + route, bodies, key, concurrency)
+            for endpoint, figures in ((route, answered), (f"/healthz ({name})", health)):
+                rows.append(
+                    {"endpoint": endpoint, "mode": "HTTP", "concurrency": concurrency}
+                    | figures
+                    | {"online_store": store}
+                )
+    return rows
+
+
+def bench_store_down(settings, members: list[str]) -> list[dict]:
+    """The same load with Redis up, then with ``REELOPS_REDIS_URL`` on a closed port."""
+    rows = bench_under_load(settings, members, "Redis up")
+    closed = f"redis://127.0.0.1:{_free_port()}/0"  # bound, then closed: nothing listens
+    with _redis_url(closed):
+        rows += bench_under_load(settings, members, "Redis down")
+    return rows
+
+
 def run(
-    work: Path, home: Path | None = None, profiles: tuple[str, ...] = ("local", "production")
+    work: Path,
+    home: Path | None = None,
+    profiles: tuple[str, ...] = ("local", "production"),
+    *,
+    store_down_only: bool = False,
 ) -> list[dict]:
     """Prepare (or reuse) a served world per profile and measure; one row per profile,
-    endpoint, mode and load (``home`` is reused for the first profile only)."""
+    endpoint, mode and load (``home`` is reused for the first profile only). On
+    production, the store up/down rows follow (only those with ``store_down_only``)."""
     rows = []
     for i, profile in enumerate(profiles):
         os.environ["REELOPS_PROFILE"] = profile  # the CLI runs and the services read it
         if profile == "production" and (why := production_environ()):
             _log(f"production profile skipped: {why}")
             continue
-        rows += _run_profile((home if i == 0 else None) or work / f"serving-{profile}", profile)
+        if store_down_only and profile != "production":
+            continue
+        profile_home = (home if i == 0 else None) or work / f"serving-{profile}"
+        rows += _run_profile(profile_home, profile, store_down_only=store_down_only)
     return rows
 
 
-def _run_profile(home: Path, profile: str) -> list[dict]:
+def _run_profile(home: Path, profile: str, *, store_down_only: bool = False) -> list[dict]:
     from reelops.config import Settings
 
     prepare(home)
     os.environ["REELOPS_HOME"] = str(home)
     settings = Settings(home=home, profile=profile)
     members = _members(settings, IN_PROCESS_CALLS)
-    rows = bench_in_process(settings, members) + bench_http(settings, members)
-    base = {r["endpoint"]: r["p50_ms"] for r in rows if r["mode"] == "in process"}
-    for row in rows:
-        row["p50_vs_in_process"] = round(row["p50_ms"] / base[row["endpoint"]], 2)
-        row["online_store"] = STORES[profile]
+    rows = []
+    if not store_down_only:
+        rows = bench_in_process(settings, members) + bench_http(settings, members)
+        base = {r["endpoint"]: r["p50_ms"] for r in rows if r["mode"] == "in process"}
+        for row in rows:
+            row["p50_vs_in_process"] = round(row["p50_ms"] / base[row["endpoint"]], 2)
+            row["online_store"] = STORES[profile]
+    if profile == "production":
+        rows += bench_store_down(settings, members)
     return rows
 
 
@@ -269,11 +383,29 @@ def print_table(rows: list[dict]) -> None:
         f"{'req/s':>7} {'errors':>6} {'p50/in-proc':>11}"
     )
     for r in rows:
+        if "p50_vs_in_process" not in r:
+            continue
         print(
             f"{r['online_store']:<7} {r['endpoint']:<11} {r['mode']:<11} {r['concurrency']:>4} "
             f"{r['p50_ms']:>8} "
             f"{r['p99_ms']:>8} {r['rps']:>7} {r['errors']:>6} {r['p50_vs_in_process']:>11}"
         )
+    loaded = [r for r in rows if "p50_vs_in_process" not in r]
+    if loaded:
+        print(
+            f"\nRedis up vs down (closed port), concurrency {UNDER_LOAD[0]} over HTTP, "
+            "/healthz polled during each endpoint's load"
+        )
+        print(
+            f"{'store':<10} {'endpoint':<24} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>7} "
+            f"{'errors':>6} {'fallbacks':>9}"
+        )
+        for r in loaded:
+            print(
+                f"{r['online_store']:<10} {r['endpoint']:<24} {r['p50_ms']:>8} {r['p99_ms']:>8} "
+                f"{r['rps'] if r['rps'] is not None else '':>7} {r['errors']:>6} "
+                f"{r['fallbacks']:>9}"
+            )
 
 
 def main() -> None:
@@ -285,13 +417,19 @@ def main() -> None:
         action="append",
         help="measure only these profiles (default: local, then production)",
     )
+    parser.add_argument(
+        "--store-down",
+        action="store_true",
+        help="only the Redis up vs down comparison (production profile)",
+    )
     args = parser.parse_args()
     import tempfile
 
+    profiles = tuple(args.profile or (["production"] if args.store_down else STORES))
     with tempfile.TemporaryDirectory(prefix="reelops-serving-") as tmp:
-        rows = run(Path(tmp), args.home, tuple(args.profile or STORES))
+        rows = run(Path(tmp), args.home, profiles, store_down_only=args.store_down)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "serving.json"
+    out = RESULTS / ("serving_store_down.json" if args.store_down else "serving.json")
     out.write_text(json.dumps({"cpus": os.cpu_count(), "rows": rows}, indent=2))
     print_table(rows)
     print(f"\nwritten to {out}")

@@ -23,6 +23,51 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 ONLINE_STORE_DOWN = "online_store_unavailable"
 DEGRADED = "degraded:"
+# After the online store fails, requests skip it for this long and answer the fallback
+# at once: each would otherwise pay the store's connect timeout (0.5 s on a host that does
+# not answer). One request then tries the store again while the others keep falling back.
+STORE_RETRY_S = 1.0
+
+
+class StoreBreaker:
+    """A circuit breaker for the online store, shared by one endpoint's threads.
+
+    Closed (the store answered last time): every request may use the store. Open (it
+    failed): none may until ``retry_s`` has passed; then a single request may try it
+    (the trial), and its outcome closes the breaker or opens it again.
+    """
+
+    def __init__(self, retry_s: float = STORE_RETRY_S, clock: Callable[[], float] = time.monotonic):
+        self.retry_s = retry_s
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._open_until: float | None = None  # None: closed
+        self._trial = False
+
+    @property
+    def is_open(self) -> bool:
+        return self._open_until is not None
+
+    def allow(self) -> bool:
+        """Whether this request may use the store (it must then call :meth:`record`)."""
+        with self._lock:
+            if self._open_until is None:
+                return True
+            if self._trial or self.clock() < self._open_until:
+                return False
+            self._trial = True
+            return True
+
+    def record(self, ok: bool | None) -> bool:
+        """The outcome of a store call (None: it says nothing of the store, as a request
+        that does not fit the model); returns whether this failure opened the breaker."""
+        with self._lock:
+            self._trial = False
+            if ok is None:
+                return False
+            opened = not ok and self._open_until is None
+            self._open_until = None if ok else self.clock() + self.retry_s
+            return opened
 
 
 @dataclass(frozen=True)
@@ -147,6 +192,7 @@ class ServedModel(Generic[T]):
         self.settings = settings
         self.prediction_log = prediction_log
         self.models = ProductionModel(settings, self.name, loader, poll_seconds=poll_seconds)
+        self.breaker = StoreBreaker()
 
     def __call__(self, request):
         """Answer one request with the production model.
@@ -158,17 +204,24 @@ class ServedModel(Generic[T]):
         started = time.perf_counter()
         loaded = self.loaded()  # this request keeps this version to its end
         member_key, features = self._begin(request)
-        fallback = None
-        try:
-            answer = self._online(request, loaded, member_key)
-        except ValueError:
-            raise
-        except Exception as error:  # the documented degradation, never a 5xx
-            log.warning(
-                "%s: online store failed (%s); answering the fallback",
-                self.route,
-                type(error).__name__,
-            )
+        fallback = answer = None
+        if self.breaker.allow():
+            try:
+                answer = self._online(request, loaded, member_key)
+            except ValueError:
+                self.breaker.record(None)
+                raise
+            except Exception as error:  # the documented degradation, never a 5xx
+                if self.breaker.record(False):  # once per outage, not once per request
+                    log.warning(
+                        "%s: online store failed (%s); answering fallbacks, retrying every %.1f s",
+                        self.route,
+                        type(error).__name__,
+                        self.breaker.retry_s,
+                    )
+            else:
+                self.breaker.record(True)
+        if answer is None:
             fallback = ONLINE_STORE_DOWN
             answer = self._fallback(request, loaded, member_key)
         if self.prediction_log is not None:
@@ -224,10 +277,12 @@ class ServedModel(Generic[T]):
         try:
             self._probe(loaded)
         except Exception as error:
+            self.breaker.record(False)
             return True, (
                 f"{DEGRADED} online store unavailable ({type(error).__name__}); "
                 f"answering fallbacks with {self.name} {loaded.version.version}"
             )
+        self.breaker.record(True)  # the store is back: requests use it at once
         return True, f"{self.name} {loaded.version.version}"
 
     def info(self) -> dict[str, Any]:

@@ -87,3 +87,65 @@ def test_an_online_store_that_is_down_leaves_the_endpoint_ready_but_degraded(set
     assert ready and why.startswith("degraded: online store unavailable (ConnectionError)")
     assert "redis" not in why  # the error's text (hosts, ports) is not exposed
     endpoint.close()
+
+
+def test_the_store_breaker_opens_on_a_failure_and_lets_one_request_retry():
+    from reelops.serving.production import StoreBreaker
+
+    now = [0.0]
+    breaker = StoreBreaker(retry_s=1.0, clock=lambda: now[0])
+    assert breaker.allow() and breaker.allow()  # closed: every request uses the store
+    assert breaker.record(False) and not breaker.record(False)  # opened once per outage
+    assert not breaker.allow() and breaker.is_open
+    now[0] = 1.0
+    assert breaker.allow() and not breaker.allow()  # one trial; the others fall back
+    breaker.record(None)  # a caller's error says nothing of the store: still open
+    assert breaker.allow()
+    breaker.record(False)
+    assert not breaker.allow()
+    now[0] = 2.5
+    assert breaker.allow()
+    breaker.record(True)
+    assert not breaker.is_open and breaker.allow() and breaker.allow()
+
+
+def test_a_down_store_costs_one_attempt_per_retry_window_and_readiness_closes_it(
+    settings, tmp_path
+):
+    from reelops.serving.production import Answer, ServedModel
+
+    class Toy(ServedModel):
+        name = "toy"
+        route = "/toy"
+        store_up = False
+        attempts = 0
+
+        def _begin(self, request):
+            return None, {}
+
+        def _online(self, request, loaded, _key):
+            self.attempts += 1
+            if not self.store_up:
+                raise ConnectionError("redis: timed out")
+            return Answer("online", {})
+
+        def _fallback(self, request, loaded, _key):
+            return Answer("fallback", {})
+
+        def _probe(self, loaded):
+            self._online(None, loaded, None)
+
+    registry = Registry(settings)
+    registry.promote("toy", _save(registry, tmp_path, "one"), actor="test", reason="first")
+    endpoint = Toy(settings, _loader, poll_seconds=0)
+    now = [0.0]
+    endpoint.breaker.clock = lambda: now[0]
+    assert [endpoint(None) for _ in range(20)] == ["fallback"] * 20
+    assert endpoint.attempts == 1  # not a connect timeout per request
+    now[0] = 1.0
+    assert endpoint(None) == "fallback" and endpoint.attempts == 2  # the trial failed
+    endpoint.store_up = True
+    assert endpoint(None) == "fallback" and endpoint.attempts == 2  # still inside the window
+    assert endpoint.readiness() == (True, "toy " + endpoint.loaded().version.version)
+    assert endpoint(None) == "online"  # the probe saw the store back: no wait for the window
+    endpoint.close()
