@@ -16,6 +16,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 Profile = Literal["local", "production"]
 
+LOOPBACK = "127.0.0.1"
+
 
 class Settings(BaseSettings):
     """Everything ReelOps reads from the environment (prefix ``REELOPS_``).
@@ -126,6 +128,8 @@ def airflow_environ(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        # The UI and API listen on this machine only (Airflow's default is every interface).
+        "AIRFLOW__API__HOST": LOOPBACK,
         "REELOPS_HOME": str(settings.home),
         "REELOPS_PROFILE": settings.profile,
     }

@@ -142,7 +142,7 @@ def write_source(
         t: to_arrow(t, tables[t]) if t in tables else RAW_TABLES[t].schema.empty_table()
         for t in RAW_TABLES
     }
-    settings.sources_dir.mkdir(parents=True, exist_ok=True)
+    _owner_only_dir(settings.sources_dir)
     final = source_dir(settings, name)
     tmp = settings.sources_dir / f".{name}.{uuid.uuid4().hex}.tmp"
     old = settings.sources_dir / f".{name}.{uuid.uuid4().hex}.old"
@@ -169,6 +169,7 @@ def write_source(
             "generation": uuid.uuid4().hex,
         }
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2))
+        _owner_only_tree(tmp)
         replacing = final.exists()
         if replacing:
             final.rename(old)
@@ -180,6 +181,18 @@ def write_source(
         reset_derived(settings, name)
     set_active(settings, name)
     return source_info(settings, name)
+
+
+def _owner_only_dir(folder: Path) -> None:
+    # Raw sources hold raw member ids: only the owner may list or read them.
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+
+
+def _owner_only_tree(folder: Path) -> None:
+    os.chmod(folder, 0o700)
+    for path in folder.rglob("*"):
+        os.chmod(path, 0o700 if path.is_dir() else 0o600)
 
 
 def reset_derived(settings: Settings, name: str) -> None:
@@ -222,6 +235,7 @@ def set_active(settings: Settings, name: str) -> None:
     marker = settings.sources_dir / ACTIVE_FILE
     tmp = marker.with_suffix(".tmp")
     tmp.write_text(name + "\n")
+    os.chmod(tmp, 0o600)
     os.replace(tmp, marker)
 
 

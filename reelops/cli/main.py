@@ -16,6 +16,7 @@ from reelops.cli.features import features_app
 from reelops.cli.models import models_app
 from reelops.cli.ranker import app as ranker_app
 from reelops.config import get_settings
+from reelops.locks import home_lock
 
 app = typer.Typer(
     help="ReelOps: the MLOps platform of a video-streaming service.", no_args_is_help=True
@@ -139,12 +140,16 @@ def pipeline_run(
         n = (end - start).days
         intervals = [(start + timedelta(days=i), start + timedelta(days=i + 1)) for i in range(n)]
     settings = get_settings()
-    for a, b in intervals:
-        conf = {"start": a.isoformat(), "end": b.isoformat()}
-        result = run_dag(settings, "reelops_daily", conf=conf)
-        typer.echo(f"reelops_daily [{a.date()}, {b.date()}): {result.state} {result.task_states}")
-        if not result.ok:
-            _fail(f"DAG run {result.run_id} ended {result.state}; see the task logs above")
+    # The whole command holds the home's lock, so --daily runs are not interleaved.
+    with home_lock(settings, f"pipeline run {start.date()}..{end.date()}"):
+        for a, b in intervals:
+            conf = {"start": a.isoformat(), "end": b.isoformat()}
+            result = run_dag(settings, "reelops_daily", conf=conf)
+            typer.echo(
+                f"reelops_daily [{a.date()}, {b.date()}): {result.state} {result.task_states}"
+            )
+            if not result.ok:
+                _fail(f"DAG run {result.run_id} ended {result.state}; see the task logs above")
 
 
 @warehouse_app.command("build")
@@ -155,7 +160,8 @@ def warehouse_build() -> None:
 
     settings = get_settings()
     try:
-        typer.echo(describe_build(build(settings, active_source(settings))))
+        with home_lock(settings, "warehouse build"):
+            typer.echo(describe_build(build(settings, active_source(settings))))
     except WarehouseBuildError as exc:
         _fail(str(exc))
 

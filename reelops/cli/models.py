@@ -86,11 +86,30 @@ def models_promote(
     name: Annotated[str, typer.Argument(help="Model name.")],
     version: Annotated[str, typer.Argument(help="Version to put in production.")],
     reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Promote although its gates did not pass or never ran (audited)."
+        ),
+    ] = False,
 ) -> None:
-    """Make a version the production one (the previous production version is retired)."""
-    registry = _registry()
-    v = _registry_call(lambda: registry.promote(name, version, reason=reason))
-    typer.echo(f"{v.tag} is now in production")
+    """Make a version whose gates passed the production one (the previous one is retired).
+
+    ``--force`` skips the gates; the audit log then records who did it, that the gates
+    were bypassed, and the reason, which must not be empty.
+    """
+    from reelops.quality.release import ReleaseError, force_promote, promote
+    from reelops.registry import RegistryError
+
+    settings, actor, reason = get_settings(), getpass.getuser(), reason.strip()
+    if not reason:
+        _fail("--reason must say why (it goes to the audit log)")
+    release = force_promote if force else promote
+    try:
+        release(settings, name, version, actor=actor, reason=reason)
+    except (ReleaseError, RegistryError) as exc:
+        _fail(str(exc))
+    typer.echo(f"{name}:{version} is now in production" + (" (gates bypassed)" if force else ""))
 
 
 @models_app.command("reject")

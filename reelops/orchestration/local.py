@@ -9,7 +9,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from reelops.config import Settings, airflow_environ
+from reelops.config import LOOPBACK, Settings, airflow_environ
 from reelops.orchestration.runs import airflow_bin, ensure_airflow_db
 from reelops.processes import start_group, stop, wait_for_http
 
@@ -19,7 +19,11 @@ COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 def _start(component: str, env: dict[str, str], port: int, log_dir: Path) -> subprocess.Popen:
     args = [str(airflow_bin()), component]
     if component == "api-server":
-        args += ["--port", str(port)]
+        args += ["--host", LOOPBACK, "--port", str(port)]
+    if component in ("scheduler", "triggerer"):
+        # Airflow's log server binds every interface and has no host setting; with the
+        # LocalExecutor the api-server reads the task logs from the shared log folder.
+        args.append("--skip-serve-logs")
     return start_group(args, env, log_dir / f"{component}.log")
 
 

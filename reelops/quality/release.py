@@ -106,8 +106,8 @@ def _require_passed(version: ModelVersion) -> None:
     if not version.gates.get("checks"):
         raise ReleaseError(
             f"{version.tag} has no gate results: run its gates first "
-            "(the training DAG's `gates` task) or promote it by hand with "
-            "`reelops models promote`"
+            "(the training DAG's `gates` task), or bypass them, audited, with "
+            "`reelops models promote NAME VERSION --force --reason '...'`"
         )
     if not version.gates.get("passed"):
         failed = [c["name"] for c in version.gates["checks"] if c["status"] == "fail"]
@@ -134,16 +134,39 @@ def promote(settings: Settings, model: str, version: str, *, actor: str, reason:
     registry = Registry(settings)
     current = registry.get(model, version)
     _require_passed(current)
-    previous = registry.production(model)
+    return _approve_and_promote(registry, current, actor=actor, reason=reason)
+
+
+def _approve_and_promote(
+    registry: Registry, current: ModelVersion, *, actor: str, reason: str
+) -> dict:
+    previous = registry.production(current.name)
     if current.stage == "candidate":
-        registry.approve(model, version, actor=actor, reason=reason)
-    promoted = registry.promote(model, version, actor=actor, reason=reason)
+        registry.approve(current.name, current.version, actor=actor, reason=reason)
+    promoted = registry.promote(current.name, current.version, actor=actor, reason=reason)
     return {
-        "model": model,
-        "version": version,
+        "model": current.name,
+        "version": current.version,
         "stage": promoted.stage,
         "previous": previous.version if previous else None,
     }
+
+
+def force_promote(settings: Settings, model: str, version: str, *, actor: str, reason: str) -> dict:
+    """Make a version production without its gates; the audit records the bypass.
+
+    For emergencies only (``reelops models promote --force``): the approval and the
+    promotion are audited with the person, the reason and "gates bypassed".
+
+    Raises:
+        ReleaseError: The reason is empty.
+        RegistryError: The version was rejected or is already in production.
+    """
+    if not reason.strip():
+        raise ReleaseError("a forced promotion needs a reason for the audit log")
+    registry = Registry(settings)
+    audited = f"gates bypassed (--force) by {actor}: {reason.strip()}"
+    return _approve_and_promote(registry, registry.get(model, version), actor=actor, reason=audited)
 
 
 def reject(settings: Settings, model: str, version: str, *, actor: str, reason: str) -> dict:

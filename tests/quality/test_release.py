@@ -148,3 +148,40 @@ def test_a_run_cannot_loosen_human_approval(settings, tmp_path):
     human_spec = toy_model.write_spec(tmp_path, approval="human")
     version = toy_model.save(settings, 2.0)
     assert gates(settings, version, human_spec, approval="auto")["approval"] == "human"
+
+
+def test_models_promote_needs_passed_gates_or_an_audited_force(settings, spec):
+    import getpass
+
+    from typer.testing import CliRunner
+
+    from reelops.cli import app
+
+    runner = CliRunner()
+    untested = toy_model.save(settings, 2.0)
+    refused = runner.invoke(app, ["models", "promote", "toy", untested, "--reason", ""])
+    assert refused.exit_code != 0 and "--reason must say why" in refused.output
+    refused = runner.invoke(app, ["models", "promote", "toy", untested, "--reason", "ship"])
+    assert refused.exit_code != 0 and "no gate results" in refused.output
+    assert Registry(settings).get("toy", untested).stage == "candidate"
+    blank = runner.invoke(app, ["models", "promote", "toy", untested, "--force", "--reason", " "])
+    assert blank.exit_code != 0 and "--reason" in blank.output
+    assert Registry(settings).production("toy") is None
+
+    forced = runner.invoke(
+        app, ["models", "promote", "toy", untested, "--force", "--reason", "hotfix 12"]
+    )
+    assert forced.exit_code == 0, forced.output
+    last = Registry(settings).audit_log("toy")[-1]
+    assert (last.action, last.to_version, last.actor) == ("promote", untested, getpass.getuser())
+    assert "gates bypassed" in last.reason and "hotfix 12" in last.reason
+
+    passed = toy_model.save(settings, 2.0, seed=3)
+    gates(settings, passed, spec)
+    done = runner.invoke(app, ["models", "promote", "toy", passed, "--reason", "reviewed"])
+    assert done.exit_code == 0, done.output
+    log = Registry(settings).audit_log("toy")
+    assert [(e.action, e.actor, e.reason) for e in log[-2:]] == [
+        ("approve", getpass.getuser(), "reviewed"),
+        ("promote", getpass.getuser(), "reviewed"),
+    ]

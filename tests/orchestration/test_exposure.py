@@ -1,0 +1,42 @@
+"""Local services listen on this machine only; raw source and private files are owner-only."""
+
+from __future__ import annotations
+
+import stat
+
+import pandas as pd
+
+from reelops.config import airflow_environ
+from reelops.orchestration import local
+from reelops.privacy import load_key
+from reelops.sources import write_source
+
+
+def test_local_airflow_binds_loopback_and_serves_no_logs_on_the_network(settings, monkeypatch):
+    assert airflow_environ(settings)["AIRFLOW__API__HOST"] == "127.0.0.1"
+    started = {}
+    monkeypatch.setattr(
+        local, "start_group", lambda args, env, log: started.update({args[1]: args})
+    )
+    for component in local.COMPONENTS:
+        local._start(component, {}, 8080, settings.home)
+    api = started["api-server"]
+    assert api[api.index("--host") + 1] == "127.0.0.1"
+    # Airflow's log server binds every interface with no setting to change it; the
+    # LocalExecutor's logs are files the api-server reads directly, so none is started.
+    assert "--skip-serve-logs" in started["scheduler"]
+    assert "--skip-serve-logs" in started["triggerer"]
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_raw_source_and_private_files_are_owner_only(settings):
+    write_source(settings, "world", "synthetic", {}, extras={"t": pd.DataFrame({"a": [1]})})
+    load_key(settings)
+    for folder in (settings.sources_dir, settings.private_dir):
+        assert mode(folder) == 0o700, folder
+        for path in folder.rglob("*"):
+            assert mode(path) == (0o700 if path.is_dir() else 0o600), path
+    assert any(settings.sources_dir.rglob("*.parquet"))
