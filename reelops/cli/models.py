@@ -52,11 +52,10 @@ def models_show(
     version: Annotated[str, typer.Argument(help="Version (see `reelops models list`).")],
 ) -> None:
     """Show one version: stage, metrics, gates, reports, lineage and its audit trail."""
+    from reelops.quality.release import gate_table
 
     registry = _registry()
     v = _registry_call(lambda: registry.get(name, version))
-    from reelops.quality.release import gate_table
-
     typer.echo(f"{v.tag}  stage={v.stage}  created {v.created_at}")
     typer.echo("metrics:")
     typer.echo(json.dumps(v.metrics, indent=2, default=str))
@@ -119,7 +118,6 @@ def models_reject(
     reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
 ) -> None:
     """Reject a candidate or approved version; it can never be promoted."""
-
     registry = _registry()
     v = _registry_call(
         lambda: registry.reject(name, version, actor=getpass.getuser(), reason=reason)
