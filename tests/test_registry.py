@@ -100,9 +100,14 @@ def test_models_cli_promotes_rolls_back_and_explains_errors(settings, tmp_path):
     a = _save(registry, tmp_path, 0.3)
     b = _save(registry, tmp_path, 0.4)
     runner = CliRunner()
+    # These versions never ran their gates: promoting needs --force (tested with the gates
+    # in tests/quality/test_release.py).
     out = runner.invoke(app, ["models", "promote", "ranker", a.version, "--reason", "first"])
+    assert out.exit_code == 2 and registry.production("ranker") is None
+    force = ["--force", "--reason"]
+    out = runner.invoke(app, ["models", "promote", "ranker", a.version, *force, "first"])
     assert out.exit_code == 0 and "is now in production" in out.output
-    runner.invoke(app, ["models", "promote", "ranker", b.version, "--reason", "better"])
+    runner.invoke(app, ["models", "promote", "ranker", b.version, *force, "better"])
     listing = runner.invoke(app, ["models", "list", "ranker"]).output
     assert f"ranker:{b.version}" in listing and "production" in listing
     out = runner.invoke(app, ["models", "rollback", "ranker", "--reason", "regression"])
@@ -110,7 +115,7 @@ def test_models_cli_promotes_rolls_back_and_explains_errors(settings, tmp_path):
     assert registry.production("ranker").version == a.version
     shown = runner.invoke(app, ["models", "show", "ranker", a.version]).output
     assert "rollback" in shown and "ndcg_at_10" in shown
-    out = runner.invoke(app, ["models", "promote", "ranker", "nope", "--reason", "x"])
+    out = runner.invoke(app, ["models", "promote", "ranker", "nope", *force, "x"])
     assert out.exit_code == 2 and "unknown version ranker:nope" in out.output
 
 

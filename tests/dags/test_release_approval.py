@@ -128,7 +128,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-SETTLE_S = 5.0  # after a HITL task pauses, before answering it
+SETTLE_S = 2.0  # after the scheduler has the paused task's executor event
+
+
+def _executor_reported(settings, run_id: str, task_id: str) -> bool | None:
+    """Whether the scheduler has received the executor's event for a paused task."""
+    log = settings.airflow_home / "logs" / "components" / "scheduler.log"
+    text = log.read_text(errors="replace") if log.is_file() else ""
+    needle = f"task_id='{task_id}', run_id='{run_id}'"
+    seen = any("Received executor event" in line and needle in line for line in text.splitlines())
+    return True if seen else None
 
 
 def _wait(what: str, probe, timeout_s: float = 300.0):
@@ -178,10 +187,15 @@ def test_human_approval_waits_and_rest_answers_promote_or_reject(
                 f"approval of {run_id} to await input",
                 lambda r=run_id: True if ti_state(r, "approval") == "awaiting_input" else None,
             )
-        # Airflow 3.3.2 race: an answer within a second of the pause can reach the
-        # scheduler before the executor has reported the paused workload, and the resumed
-        # task is then marked failed ("state changed externally"). A person takes longer;
-        # give the workers the time they need to report.
+        # Airflow 3.3.2 race: an answer that reaches the scheduler before the executor has
+        # reported the paused workload gets the resumed task marked failed ("state changed
+        # externally"). A person takes longer; wait for that report, however loaded the
+        # machine is, rather than for a fixed time.
+        for run_id in runs.values():
+            _wait(
+                f"the executor's report of {run_id}'s paused approval",
+                lambda r=run_id: _executor_reported(settings, r, "approval"),
+            )
         time.sleep(SETTLE_S)
         # Waiting for a person: nothing promoted yet, the run is still running.
         assert Registry(settings).production("toy") is None
