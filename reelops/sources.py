@@ -81,7 +81,7 @@ class PublishedHoldout:
         for name in (HOLDOUT_TRACES_FILE, HOLDOUT_SEGMENTS_FILE, HOLDOUT_META_FILE):
             if not (folder / name).is_file():
                 raise FileNotFoundError(
-                    f"{folder / name}: not found; expected a published hold-out"
+                    f"{folder / name}: not found; expected a saved hold-out folder"
                 )
         return cls(
             pd.read_parquet(folder / HOLDOUT_TRACES_FILE),

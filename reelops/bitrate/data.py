@@ -14,7 +14,6 @@ training (:mod:`reelops.world.holdout`); they are read here as data.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,9 +33,6 @@ from reelops.warehouse import read_mart
 
 SERVICE = "bitrate_v1"
 VIEW = "network_throughput"
-TRACES_FILE = "traces.parquet"
-SEGMENTS_FILE = "segments.parquet"
-META_FILE = "holdout.json"
 
 
 class BitrateDataError(ValueError):
@@ -141,17 +137,15 @@ class Holdout:
         )
 
     def save(self, folder: Path) -> Path:
-        """Write the traces, segments and metadata into ``folder``."""
-        folder.mkdir(parents=True, exist_ok=True)
-        traces_to_frame(self.traces.values()).to_parquet(folder / TRACES_FILE, index=False)
-        self.segments.to_parquet(folder / SEGMENTS_FILE, index=False)
+        """Write the traces, segments and metadata into ``folder`` (a source's layout)."""
         meta = {
             "kind": self.kind,
             "train_trace_ids": sorted(self.train_trace_ids) if self.train_trace_ids else None,
             **self.meta,
         }
-        (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
-        return folder
+        return PublishedHoldout(traces_to_frame(self.traces.values()), self.segments, meta).write(
+            folder
+        )
 
     @classmethod
     def load(cls, folder: Path) -> Holdout:
@@ -160,15 +154,12 @@ class Holdout:
         Raises:
             FileNotFoundError: A file is missing.
         """
-        for name in (TRACES_FILE, SEGMENTS_FILE, META_FILE):
-            if not (folder / name).is_file():
-                raise FileNotFoundError(f"{folder / name}: not found; expected a saved hold-out")
-        traces = traces_from_frame(pd.read_parquet(folder / TRACES_FILE))
-        meta = json.loads((folder / META_FILE).read_text())
+        stored = PublishedHoldout.read(folder)
+        meta = dict(stored.meta)
         ids = meta.pop("train_trace_ids")
         return cls(
-            traces,
-            pd.read_parquet(folder / SEGMENTS_FILE),
+            traces_from_frame(stored.traces),
+            stored.segments,
             set(ids) if ids else None,
             meta.pop("kind"),
             meta,
