@@ -71,6 +71,60 @@ def movielens_dir(tmp_path) -> tuple[Path, dict]:
     return folder, write_movielens(folder)
 
 
+# movies.csv rows with what the importer must make of them: (id, CSV line, name, genres, year).
+CSV_MOVIES = [
+    (
+        1,
+        "1,Toy Story (1995),Adventure|Animation|Children|Comedy",
+        "Toy Story (1995)",
+        ["Adventure", "Animation", "Children's", "Comedy"],
+        1995,
+    ),
+    (
+        2,
+        '2,"American President, The (1995)",Comedy|Drama|Romance',
+        "American President, The (1995)",
+        ["Comedy", "Drama", "Romance"],
+        1995,
+    ),
+    (3, "3,Avatar (2009),Action|Sci-Fi|IMAX", "Avatar (2009)", ["Action", "Sci-Fi"], 2009),
+    (4, "4,Some Documentary,(no genres listed)", "Some Documentary", ["unknown"], None),
+    (5, '5,"Giant, in ""IMAX"" (2010)",IMAX', 'Giant, in "IMAX" (2010)', ["unknown"], 2010),
+]
+
+
+def write_movielens_csv(folder: Path, n_users: int = 20, seed: int = 2) -> dict:
+    """Write a small MovieLens CSV-layout folder; returns what it wrote for checking.
+
+    Besides the five movies of :data:`CSV_MOVIES` (quoted titles with commas and quotes,
+    ``Children``, ``IMAX``, ``(no genres listed)``), 25 more with vocabulary genres;
+    every user rates 8 movies in half stars.
+    """
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    movies = {m[0]: (m[2], sorted(m[3]), m[4]) for m in CSV_MOVIES}
+    lines = ["movieId,title,genres"] + [m[1] for m in CSV_MOVIES]
+    for mid in range(6, 31):
+        genres = rng.sample(["Action", "Comedy", "Drama", "Film-Noir", "Sci-Fi", "War"], k=2)
+        lines.append(f"{mid},Film {mid} ({1990 + mid}),{'|'.join(genres)}")
+        movies[mid] = (f"Film {mid} ({1990 + mid})", sorted(genres), 1990 + mid)
+    (folder / "movies.csv").write_text("\n".join(lines) + "\n")
+    ratings = []
+    base = 1_104_537_600  # 2005-01-01
+    for uid in range(1, n_users + 1):
+        for mid in rng.sample(sorted(movies), k=8):
+            ratings.append((uid, mid, rng.randint(1, 10) / 2, base + rng.randint(0, 86400 * 90)))
+    text = "".join(f"{u},{m},{r},{t}\n" for u, m, r, t in ratings)
+    (folder / "ratings.csv").write_text("userId,movieId,rating,timestamp\n" + text)
+    return {"users": n_users, "movies": movies, "ratings": ratings}
+
+
+@pytest.fixture
+def movielens_csv_dir(tmp_path) -> tuple[Path, dict]:
+    folder = tmp_path / "ml-latest-small"
+    return folder, write_movielens_csv(folder)
+
+
 def pytest_report_header(config):
     return f"REELOPS_PROFILE={os.environ.get('REELOPS_PROFILE', 'local')}"
 

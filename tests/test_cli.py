@@ -77,3 +77,16 @@ def test_import_movielens_prints_next_step(settings, movielens_dir):
     assert result.exit_code == 0, result.output
     assert re.search(rf"viewing_events\s+{wrote['ratings']} rows", result.output)
     assert "next: reelops pipeline run --start 1997-" in result.output
+
+
+def test_import_movielens_csv_prints_its_notes(settings, movielens_csv_dir):
+    folder, wrote = movielens_csv_dir
+    result = runner.invoke(app, ["import", "movielens", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert re.search(rf"viewing_events\s+{len(wrote['ratings'])} rows", result.output)
+    assert "note: csv layout" in result.output
+    assert "note: genre 'IMAX' dropped from 2 titles" in result.output
+    assert "next: reelops pipeline run --start 2005-01-01" in result.output
+    (folder / "movies.csv").write_text("movieId,title\n")
+    result = runner.invoke(app, ["import", "movielens", str(folder)])
+    assert result.exit_code == 2 and "movies.csv line 1: expected the header" in result.output

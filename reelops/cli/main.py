@@ -12,6 +12,7 @@ import typer
 from reelops.cli.bitrate import abr_app, bitrate_app
 from reelops.cli.console import day as _day
 from reelops.cli.console import fail as _fail
+from reelops.cli.data import data_app
 from reelops.cli.features import features_app
 from reelops.cli.models import models_app
 from reelops.cli.ranker import app as ranker_app
@@ -38,6 +39,7 @@ app.add_typer(models_app, name="models")
 app.add_typer(ranker_app, name="ranker")
 app.add_typer(bitrate_app, name="bitrate")
 app.add_typer(abr_app, name="abr")
+app.add_typer(data_app, name="data")
 
 
 def _print_source(info) -> None:
@@ -88,16 +90,21 @@ def world_generate(
 
 @import_app.command("movielens")
 def import_movielens_cmd(
-    folder: Annotated[Path, typer.Argument(help="Folder with u.data, u.item, u.user.")],
+    folder: Annotated[
+        Path, typer.Argument(help="Folder with u.data, u.item, u.user or ratings.csv, movies.csv.")
+    ],
 ) -> None:
-    """Import a MovieLens 100K folder as the active source (replaces no other source)."""
+    """Import a MovieLens folder (100K or CSV layout) as the active source (replaces no other)."""
     from reelops.world.movielens import ImportFormatError, import_movielens
 
     try:
-        info = import_movielens(get_settings(), folder)
+        result = import_movielens(get_settings(), folder)
     except ImportFormatError as exc:
         _fail(str(exc))
+    info = result.info
     _print_source(info)
+    for note in (f"{result.layout} layout", *result.notes):
+        typer.echo(f"  note: {note}")
     first = info.first_ts.date() if info.first_ts else None
     last = (info.last_ts.date() + timedelta(days=1)) if info.last_ts else None
     typer.echo(f"next: reelops pipeline run --start {first} --end {last}")

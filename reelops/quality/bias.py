@@ -3,8 +3,9 @@
 Each segment's figure is computed by filtering the per-unit frame to that segment's
 units (Evidently 0.7's GroupBy returned the overall value for every group, so it is
 not used for judging). Segments smaller than ``min_units`` are reported, not judged;
-segment columns absent from the data (``gender`` exists only on MovieLens) are
-skipped and say so.
+segment columns absent from the data (``gender`` exists only on MovieLens), or
+holding only ``unknown`` (MovieLens' CSV layout has no demographics), are skipped and
+say so.
 """
 
 from __future__ import annotations
@@ -118,6 +119,12 @@ def _segment_check(
     ), table
 
 
+def _known(column: pd.Series) -> bool:
+    # Sources without demographics (MovieLens' CSV layout) fill them with "unknown":
+    # a single segment nothing can be compared with, reported like an absent column.
+    return bool((column.dropna().astype(str) != "unknown").any())
+
+
 def bias_gate(evidence: ReleaseEvidence, gate: BiasGate) -> tuple[list[Check], pd.DataFrame]:
     """Run the spec's bias checks on the candidate's per-unit rows.
 
@@ -133,16 +140,20 @@ def bias_gate(evidence: ReleaseEvidence, gate: BiasGate) -> tuple[list[Check], p
     units = evidence.per_unit[evidence.per_unit["label"] == CANDIDATE]
     checks: list[Check] = []
     tables = []
-    present = [s for s in gate.segments if s in units.columns]
+    present = [s for s in gate.segments if s in units.columns and _known(units[s])]
     for segment in gate.segments:
-        if segment not in units.columns:
+        if segment not in present:
+            why = (
+                f"every unit's {segment!r} is unknown (the source has no such data)"
+                if segment in units.columns
+                else f"the data has no {segment!r} column"
+            )
             checks.append(
                 Check(
                     "bias",
                     f"segment {segment}",
                     "skip",
-                    detail=f"the data has no {segment!r} column; segment columns present: "
-                    f"{present or 'none'}",
+                    detail=f"{why}; segment columns present: {present or 'none'}",
                 )
             )
     for check in gate.checks:

@@ -65,6 +65,23 @@ def test_absent_segment_column_is_skipped_and_reported(make_ranker_evidence):
     assert not any(name.endswith("by gender") for name in found)
 
 
+def test_segments_without_data_are_skipped_and_named(make_ranker_evidence):
+    # MovieLens' CSV layout: every member's country, age band and gender is "unknown".
+    evidence = make_ranker_evidence()
+    evidence.per_unit["country"] = "unknown"
+    evidence.per_unit["age_band"] = None
+    evidence.per_unit["gender"] = "unknown"
+    checks, segments = bias_gate(evidence, RANKER)
+    found = by_name(checks)
+    for segment in ("country", "age_band", "gender"):
+        assert found[f"segment {segment}"].status == "skip"
+        assert f"every unit's {segment!r} is unknown" in found[f"segment {segment}"].detail
+        assert f"ndcg@10 segment_ratio by {segment}" not in found
+    assert "segment columns present: none" in found["segment gender"].detail
+    assert segments.empty
+    assert found["genre_kl <= limit"].status in ("pass", "fail")  # still judged
+
+
 def test_calibration_and_long_tail_limits(make_ranker_evidence):
     gate = RANKER.model_copy(
         update={

@@ -10,7 +10,9 @@ from reelops.world.movielens import ImportFormatError, import_movielens
 
 def test_import_maps_counts_and_genres(settings, movielens_dir):
     folder, wrote = movielens_dir
-    info = import_movielens(settings, folder)
+    result = import_movielens(settings, folder)
+    info = result.info
+    assert (result.layout, result.notes) == ("100k", ())
     assert active_source(settings) == "movielens"
     assert info.rows["members"] == wrote["users"]
     assert info.rows["titles"] == wrote["items"]
@@ -69,8 +71,14 @@ def test_malformed_file_names_the_problem_and_leaves_nothing(
     assert leftovers == []
 
 
-def test_missing_file_is_named(settings, tmp_path):
+def test_missing_file_or_layout_is_named(settings, tmp_path):
     (tmp_path / "empty").mkdir()
+    with pytest.raises(ImportFormatError, match="empty: no MovieLens files; expected u.data"):
+        import_movielens(settings, tmp_path / "empty")
+    (tmp_path / "empty" / "u.data").write_text("1\t1\t3\t874965758\n")
     with pytest.raises(ImportFormatError, match="u.user: file not found"):
+        import_movielens(settings, tmp_path / "empty")
+    (tmp_path / "empty" / "ratings.csv").write_text("userId,movieId,rating,timestamp\n")
+    with pytest.raises(ImportFormatError, match="files of both layouts"):
         import_movielens(settings, tmp_path / "empty")
     assert not (settings.sources_dir / "movielens").exists()
