@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.9.30
 
-.PHONY: venv demo test airflow serve bench lint format clean lock
+.PHONY: venv demo test airflow serve bench lint format clean lock browser
 
 venv: $(STAMP)
 
@@ -20,8 +20,16 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m reelops.cli.demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The UI test looks at the Airflow UI in Debian's headless Chromium: install it when it
+# is missing and this user may (root with apt-get); otherwise that test skips and says why.
+browser:
+	@command -v chromium >/dev/null || { test "$$(id -u)" = 0 && command -v apt-get >/dev/null && \
+		{ apt-get install -y -qq chromium >/dev/null 2>&1 || \
+		  { apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; }; }; } || \
+		echo "chromium is not installed: the headless-browser UI test will skip"
 
 airflow: $(STAMP)
 	$(BIN)/reelops airflow up

@@ -123,4 +123,5 @@ def evaluate_release(
             "gap_closed_to_oracle": result["multi_start"]["gap_closed_to_oracle"],
             "pensieve_versus_reference": result["pensieve"]["versus_reference"],
         },
+        holdout_features=features[list(FEATURE_NAMES)],
     )

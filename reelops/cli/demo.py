@@ -217,6 +217,7 @@ def main() -> None:
 
     _step("Try next")
     print("  make airflow                          # the Airflow UI with these DAG runs")
+    print("    then http://127.0.0.1:8080/reelops/  # gate tables, plots, Evidently reports")
     print("  make serve                            # /recommend and /bitrate on :3000 / :3001")
     print("  .venv/bin/reelops models list         # versions, stages; `models show` for gates")
     print("  .venv/bin/reelops info                # profile, paths, active source")

@@ -183,6 +183,26 @@ def airflow_up(
     serve_forever(get_settings(), port)
 
 
+@airflow_app.command("check-ui")
+def airflow_check_ui(
+    url: Annotated[str, typer.Option(help="The Airflow UI's address.")] = "http://127.0.0.1:8080",
+) -> None:
+    """Open the DAG list and the evidence pages in headless Chromium; save screenshots."""
+    from reelops.orchestration.ui_check import Page, UICheckError, check_pages
+
+    pages = [
+        Page("dag_list", "/dags", ("reelops_daily",)),
+        Page("evidence", "/reelops/", ("ReelOps evidence",)),
+    ]
+    out = get_settings().home / "screenshots"
+    try:
+        shots = check_pages(url, pages, out)
+    except UICheckError as exc:
+        _fail(str(exc))
+    for name, path in shots.items():
+        typer.echo(f"{name:10} {path}")
+
+
 @app.command("serve")
 def serve(
     recommender_port: Annotated[int, typer.Option(min=1, max=65535)] = 3000,

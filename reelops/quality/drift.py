@@ -5,6 +5,11 @@ a candidate that learned from a world that moved away from the one the serving
 model learned from is flagged before it ships. Prediction drift compares both
 models' outputs on the same hold-out rows. Each run writes Evidently's HTML report
 and its JSON result beside the gate results of the version.
+
+The first model of a kind has no champion to drift from; when its evaluator hands
+over hold-out features, its training sample is compared with them instead, reported
+and never judged (a hold-out that differs from training is a finding for people, not
+a reason to block the first model).
 """
 
 from __future__ import annotations
@@ -91,6 +96,43 @@ def column_drift(
     return {"columns": columns, "drifted": drifted, "share": len(drifted) / max(len(columns), 1)}
 
 
+def _feature_drift(
+    reference: pd.DataFrame, current: pd.DataFrame, gate: DriftGate, out_dir: Path, seed: int
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Data drift of the shared columns, sampled; ``data_drift.{html,json}`` in ``out_dir``."""
+    columns = [c for c in reference.columns if c in current.columns]
+    found = column_drift(
+        _sample(reference[columns], gate.sample_rows, seed),
+        _sample(current[columns], gate.sample_rows, seed + 1),
+        gate.max_drifted_share,
+        out_dir / "data_drift.html",
+        out_dir / "data_drift.json",
+    )
+    reports = {
+        "data_drift_html": str(out_dir / "data_drift.html"),
+        "data_drift_json": str(out_dir / "data_drift.json"),
+    }
+    return found, reports
+
+
+def _training_vs_holdout(
+    evidence: ReleaseEvidence, gate: DriftGate, out_dir: Path, seed: int
+) -> tuple[list[Check], dict[str, str]]:
+    """Report-only drift of a first model: its training sample against its hold-out rows."""
+    holdout = evidence.holdout_features
+    training = evidence.reference_features.get(CANDIDATE)
+    if holdout is None or training is None:
+        return [], {}
+    found, reports = _feature_drift(training, holdout, gate, out_dir, seed)
+    detail = (
+        f"first model, reported only: {len(found['drifted'])} of {len(found['columns'])} "
+        f"features differ between its training sample and its hold-out"
+        + (f" ({', '.join(found['drifted'])})" if found["drifted"] else "")
+    )
+    check = Check("drift", "feature drift training vs hold-out", "skip", found["share"], "", detail)
+    return [check], reports
+
+
 def drift_gate(
     evidence: ReleaseEvidence, gate: DriftGate, out_dir: Path, seed: int = 0
 ) -> tuple[list[Check], dict[str, str]]:
@@ -108,25 +150,17 @@ def drift_gate(
     """
     if not evidence.champion_version or CHAMPION not in evidence.reference_features:
         reason = f"no production {evidence.model} to compare with: nothing can have drifted"
-        return [
+        checks = [
             Check("drift", "feature drift vs champion", "skip", detail=reason),
             Check("drift", "prediction drift vs champion", "skip", detail=reason),
-        ], {}
-    reports: dict[str, str] = {}
+        ]
+        first, reports = _training_vs_holdout(evidence, gate, out_dir, seed)
+        return checks + first, reports
     checks = []
     candidate = evidence.reference_features[CANDIDATE]
     champion = evidence.reference_features[CHAMPION]
-    columns = [c for c in champion.columns if c in candidate.columns]
     missing = sorted(set(champion.columns) ^ set(candidate.columns))
-    data = column_drift(
-        _sample(champion[columns], gate.sample_rows, seed),
-        _sample(candidate[columns], gate.sample_rows, seed + 1),
-        gate.max_drifted_share,
-        out_dir / "data_drift.html",
-        out_dir / "data_drift.json",
-    )
-    reports["data_drift_html"] = str(out_dir / "data_drift.html")
-    reports["data_drift_json"] = str(out_dir / "data_drift.json")
+    data, reports = _feature_drift(champion, candidate, gate, out_dir, seed)
     scores = ", ".join(
         f"{name} {fmt(data['columns'][name]['score'])} ({data['columns'][name]['method']})"
         for name in data["drifted"]

@@ -43,6 +43,9 @@ class ReleaseEvidence:
             outputs on the hold-out, one value per row, same rows for both.
         protocol: How the hold-out was made, for the report.
         extra: Anything else worth reporting (e.g. prediction error).
+        holdout_features: The candidate's features on hold-out rows (same columns as
+            its reference sample), when the evaluator has them: the first model of a
+            kind is drift-reported training vs hold-out, so its report is never empty.
     """
 
     model: str
@@ -57,6 +60,7 @@ class ReleaseEvidence:
     predictions: dict[str, pd.Series]
     protocol: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    holdout_features: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         labels = set(self.overall.index)

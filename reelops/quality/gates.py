@@ -13,9 +13,19 @@ from reelops.quality.champion import quality_gate
 from reelops.quality.checks import Check, fmt
 from reelops.quality.drift import drift_gate
 from reelops.quality.evidence import ReleaseEvidence
+from reelops.quality.plots import evidence_plots
 from reelops.specs import ModelSpec
 
 COLUMNS = ("gate", "check", "status", "value", "limit", "detail")
+# Where the Airflow API server serves the reports (the ReelOps plugin mounts
+# reelops.reports.app there), so links in gate notes open from the Airflow UI.
+REPORTS_URL = "/reelops"
+
+
+def report_url(model: str, version: str, name: str | None = None) -> str:
+    """The reports page of a version, or one of its report files by name."""
+    page = f"{REPORTS_URL}/models/{model}/{version}"
+    return f"{page}/files/{name}" if name else page
 
 
 @dataclass
@@ -126,8 +136,12 @@ def render_markdown(report: dict[str, Any]) -> str:
         for label, row in report["overall"].items():
             lines.append(f"| {label} | " + " | ".join(fmt(row.get(m)) for m in metrics) + " |")
     if report.get("reports"):
-        lines += ["", "Reports:", ""]
-        lines += [f"- {name}: [{path}](file://{path})" for name, path in report["reports"].items()]
+        model, version = report["model"], report["version"]
+        lines += ["", f"Reports ([all, with plots]({report_url(model, version)})):", ""]
+        lines += [
+            f"- [{name}]({report_url(model, version, name)}): `{path}`"
+            for name, path in report["reports"].items()
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -141,7 +155,8 @@ def evaluate_gates(spec: ModelSpec, evidence: ReleaseEvidence, out_dir: Path) ->
 
     Returns:
         The report, already written to ``out_dir`` (``gates.json``, ``gates.md``,
-        Evidently's HTML and JSON, ``bias_segments.csv``).
+        Evidently's HTML and JSON, ``bias_segments.csv``, the PNG plots of
+        :mod:`reelops.quality.plots`).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     checks = quality_gate(evidence, spec.gates.quality)
@@ -150,6 +165,7 @@ def evaluate_gates(spec: ModelSpec, evidence: ReleaseEvidence, out_dir: Path) ->
     if not segments.empty:
         segments.to_csv(out_dir / "bias_segments.csv", index=False)
         reports["bias_segments_csv"] = str(out_dir / "bias_segments.csv")
+    reports.update(evidence_plots(evidence, list(spec.gates.bias.segments), out_dir))
     overall = {
         str(label): {str(k): float(v) for k, v in row.items() if _is_number(v)}
         for label, row in evidence.overall.iterrows()

@@ -47,21 +47,25 @@ toy_release()
 '''
 
 
-@pytest.fixture
-def toy_dags(tmp_path, monkeypatch) -> Path:
-    """A DAGs folder holding only the toy release DAG; components and tasks find it."""
-    folder = tmp_path / "dags"
+def use_toy_dags(folder: Path, patch: pytest.MonkeyPatch) -> Path:
+    """Write the toy release DAG into ``folder``; make components and tasks find it."""
     folder.mkdir()
     (folder / "toy_release.py").write_text(TOY_DAG)
     quality = str(Path(toy_model.__file__).parent)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([quality, os.environ.get("PYTHONPATH", "")]))
+    patch.setenv("PYTHONPATH", os.pathsep.join([quality, os.environ.get("PYTHONPATH", "")]))
     original = airflow_local.airflow_environ
-    monkeypatch.setattr(
+    patch.setattr(
         airflow_local,
         "airflow_environ",
         lambda settings: {**original(settings), "AIRFLOW__CORE__DAGS_FOLDER": str(folder)},
     )
     return folder
+
+
+@pytest.fixture
+def toy_dags(tmp_path, monkeypatch) -> Path:
+    """A DAGs folder holding only the toy release DAG; components and tasks find it."""
+    return use_toy_dags(tmp_path / "dags", monkeypatch)
 
 
 def conf(version: str, spec: Path, approval: str) -> dict:

@@ -112,6 +112,19 @@ def test_first_model_has_nothing_to_drift_from(worlds, tmp_path):
     assert [c.status for c in checks] == ["skip", "skip"] and reports == {}
 
 
+def test_first_model_is_reported_training_vs_its_holdout_never_judged(worlds, tmp_path):
+    first = evidence(worlds, "same")
+    first.champion_version = None
+    first.holdout_features = worlds["shifted"]
+    checks, reports = drift_gate(first, GATE, tmp_path)
+    found = by_name(checks)
+    check = found["feature drift training vs hold-out"]
+    assert check.status == "skip" and check.value > 0.3  # reported, never blocks
+    assert "first model" in check.detail and "throughput_mbps" in check.detail
+    assert "throughput_mbps" in (tmp_path / "data_drift.html").read_text()
+    assert set(reports) == {"data_drift_html", "data_drift_json"}
+
+
 def test_bandwidth_shift_moves_only_the_named_country():
     plain = generate_world(WorldConfig.tiny()).truth["network_quality"]
     shifted = generate_world(WorldConfig.tiny(bandwidth_shift=(("IN", 0.2),))).truth[

@@ -103,4 +103,5 @@ def evaluate(settings, spec, candidate_version, champion_version) -> ReleaseEvid
         },
         predictions={label: pd.Series(out) for label, out in outputs.items() if label in versions},
         protocol={"holdout": "fixed, 400 rows"},
+        holdout_features=data[["x", "country"]],
     )

@@ -1,0 +1,1 @@
+"""The evidence pages: gate tables, plots and Evidently reports of every model version."""
