@@ -12,6 +12,7 @@ import typer
 from reelops.cli.bitrate import abr_app, bitrate_app
 from reelops.cli.console import day as _day
 from reelops.cli.console import fail as _fail
+from reelops.cli.env import env_command
 from reelops.cli.features import features_app
 from reelops.cli.models import models_app
 from reelops.cli.ranker import app as ranker_app
@@ -38,6 +39,7 @@ app.add_typer(models_app, name="models")
 app.add_typer(ranker_app, name="ranker")
 app.add_typer(bitrate_app, name="bitrate")
 app.add_typer(abr_app, name="abr")
+app.command("env")(env_command)
 
 
 def _print_source(info) -> None:
