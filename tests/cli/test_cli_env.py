@@ -9,30 +9,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from small_world import small_world
 from typer.testing import CliRunner
 
 from reelops.cli import app
 from reelops.config import PROJECT_ROOT, Settings
 from reelops.features.environment import feast_environ
-from reelops.registry import Registry
 from reelops.tools_environ import tools_environ
 from reelops.warehouse import MARTS, dbt_environ
 
 REELOPS = Path(sys.executable).parent / "reelops"
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory) -> tuple[Path, str]:
-    """A small world through land, dbt and Feast, and one model version in the registry."""
-    home = tmp_path_factory.mktemp("env") / "reelops home"  # a space: quoting must hold
-    with small_world(home) as settings:
-        files = home.parent / "model"
-        files.mkdir()
-        (files / "model.json").write_text("{}")
-        version = Registry(settings).save("ranker", files, metrics={"ndcg": 0.5}, lineage={})
-    return home, version.version
 
 
 def _shell(home: Path, user_home: Path, script: str) -> subprocess.CompletedProcess:
