@@ -22,7 +22,10 @@ COPY reelops ./reelops
 COPY feature_repo ./feature_repo
 COPY models ./models
 COPY serving ./serving
-RUN uv pip install --system --no-cache --no-deps .
+# Editable, so the package finds the project beside it (reelops.config.PROJECT_ROOT is
+# /opt/reelops): a plain install would look for dags/, dbt/ and feature_repo/ in
+# site-packages, where dbt/ is the dbt package itself.
+RUN uv pip install --system --no-cache --no-deps -e .
 
 USER reelops
 EXPOSE 3000

@@ -161,6 +161,9 @@ def dbt_environ(settings: Settings, source: str) -> dict[str, str]:
         "REELOPS_PG_PASSWORD": settings.pg_password.get_secret_value(),
         "REELOPS_PG_DATABASE": settings.pg_database,
         "REELOPS_PG_SCHEMA": settings.pg_schema(source),
+        # dbt_project.yml's vars; a build passes its staging folder as marts_dir.
+        "REELOPS_DBT_LAKE_DIR": str(settings.lake_dir(source)),
+        "REELOPS_DBT_MARTS_DIR": str(settings.marts_dir(source)),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
     }
@@ -384,7 +387,11 @@ def _run_dbt(settings: Settings, source: str, select: str | None, marts_dir: Pat
     if select:
         args += ["--select", select]
     with temporary_environ(dbt_environ(settings, source)):
-        outcome = dbtRunner().invoke(args)
+        try:
+            outcome = dbtRunner().invoke(args)
+        finally:
+            if target == "duckdb":
+                _release_duckdb()
     if outcome.result is None or not hasattr(outcome.result, "results"):
         raise WarehouseBuildError(
             f"dbt build for source {source!r} on {target} did not run: {outcome.exception}"
@@ -412,6 +419,18 @@ def _run_dbt(settings: Settings, source: str, select: str | None, marts_dir: Pat
             f"See {target_path / 'run_results.json'} and {log_path / 'dbt.log'}."
         )
     return outcome, failures, built, counts
+
+
+def _release_duckdb() -> None:
+    # dbt-duckdb keeps the database open in a class attribute after dbtRunner returns, so
+    # the file stayed locked for as long as this process lived and `dbt show` from a shell
+    # failed on the lock. There is no public call for this; it is what a new run does first.
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        env, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+    if env is not None:
+        env.close()
 
 
 def describe_build(result: BuildResult) -> str:

@@ -44,7 +44,7 @@ def test_world_generate_then_info(settings):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["world", "generate", "--size", "huge"], "--size must be one of"),
+        (["world", "generate", "--size", "huge"], "'huge' is not one of 'tiny', 'demo', 'large'"),
         (["world", "generate", "--members", "0"], "greater than or equal to 1"),
         (["pipeline", "run", "--start", "2026-01-05", "--end", "2026-01-01"], "must be after"),
         (["pipeline", "run", "--start", "yesterday", "--end", "2026-01-01"], "yesterday"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -126,6 +126,7 @@ def evaluate_policies(
     policies: Mapping[str, PolicyFactory],
     video: Video | None = None,
     start_index: int = 1,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Play the video over every trace with every policy and score each session.
 
@@ -135,6 +136,7 @@ def evaluate_policies(
             and is handed that session's trace (only oracles use it).
         video: The video to play; the packaged reference video if None.
         start_index: Trace row each session starts at.
+        progress: Called as ``progress("sessions", done, total)`` after each session.
 
     Returns:
         One row per trace and policy: ``trace_id``, ``policy``, the :func:`qoe`
@@ -151,6 +153,7 @@ def evaluate_policies(
     _check_unique_ids(traces)
     video = video if video is not None else reference_video()
     rows = []
+    total = len(policies) * len(traces)
     for name, factory in policies.items():
         for trace in traces:
             policy = factory(trace)
@@ -159,6 +162,8 @@ def evaluate_policies(
             elapsed = time.perf_counter() - started
             scores = qoe(result, lowest_kbps=video.bitrates_kbps[0])
             rows.append({"trace_id": trace.trace_id, "policy": name, **scores, "sim_s": elapsed})
+            if progress is not None:
+                progress("sessions", len(rows), total)
     return pd.DataFrame(rows)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -83,6 +83,7 @@ def evaluate_holdout(
     test: Sequence[Trace],
     evaluation: EvaluationSettings,
     judged: str = POLICY,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> dict:
     """Play every policy on the test traces in one run and compare ``judged`` with the reference.
 
@@ -91,6 +92,7 @@ def evaluate_holdout(
         test: Test trace files (each expanded to ``starts_per_trace`` sessions).
         evaluation: The protocol.
         judged: The label compared with ``evaluation.reference``.
+        progress: Called after each simulated session (see ``evaluate_policies``).
 
     Returns:
         A dict with ``sessions`` (one row per session and policy), ``per_trace`` (one
@@ -101,7 +103,9 @@ def evaluate_holdout(
     """
     everything = holdout_policies(policies, evaluation)
     sessions = evaluate_policies(
-        multi_start(test, evaluation.starts_per_trace, evaluation.seed + 2), everything
+        multi_start(test, evaluation.starts_per_trace, evaluation.seed + 2),
+        everything,
+        progress=progress,
     )
     traces = per_trace(sessions)
     pensieve = sessions[~sessions["trace_id"].str.contains("@", regex=False)].reset_index(drop=True)

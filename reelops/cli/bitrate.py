@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
+from reelops.cli.console import RegistryVersion, progress_bars
 from reelops.cli.console import fail as _fail
 from reelops.config import get_settings
 
@@ -18,6 +19,8 @@ abr_app = typer.Typer(
     help="Adaptive-bitrate simulation over throughput traces.", no_args_is_help=True
 )
 PREDICTOR_POLICY = "xgb_mpc"
+# reelops.abr.policies.baseline_policies() and the model's policy (a test keeps them equal).
+Policy = Literal["bba", "rate_based", "bola", "robust_mpc", "oracle_mpc", "xgb_mpc"]
 
 
 def _load_traces(folder: Path):
@@ -78,13 +81,16 @@ def bitrate_train() -> None:
 
 @bitrate_app.command("evaluate")
 def bitrate_evaluate(
-    version: Annotated[
-        str | None, typer.Option(help="Registry version (default: production, else newest).")
-    ] = None,
+    version: RegistryVersion = None,
     traces: Annotated[
-        Path | None, typer.Option(help="Judge on these trace files instead of the saved hold-out.")
+        Path | None,
+        typer.Option(
+            metavar="DIR", help="Judge on these trace files instead of the saved hold-out."
+        ),
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON here.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Write the figures as JSON here.")
+    ] = None,
 ) -> None:
     """Every baseline, the model and the oracle on one hold-out; bootstrap vs robustMPC; MAE."""
     from reelops.bitrate.data import Holdout
@@ -117,7 +123,8 @@ def bitrate_evaluate(
         if context_of
         else predictor_policy(model.model, model.mode)
     )
-    result = evaluate_holdout({PREDICTOR_POLICY: policy}, test, evaluation)
+    with progress_bars() as progress:
+        result = evaluate_holdout({PREDICTOR_POLICY: policy}, test, evaluation, progress=progress)
     rows = simulate_training_sessions(
         test,
         seed=evaluation.seed + 3,
@@ -137,21 +144,23 @@ def bitrate_evaluate(
 
 @abr_app.command("simulate")
 def abr_simulate(
-    traces: Annotated[Path, typer.Option(help="Folder of trace files: `time_s Mbit/s` per line.")],
-    policy: Annotated[
-        str,
-        typer.Option(help="A baseline (bba, rate_based, bola, robust_mpc, oracle_mpc) or xgb_mpc."),
+    traces: Annotated[
+        Path, typer.Option(metavar="DIR", help="Folder of trace files: `time_s Mbit/s` per line.")
     ],
-    out: Annotated[Path | None, typer.Option(help="Write per-trace QoE as JSON here.")] = None,
-    version: Annotated[str | None, typer.Option(help="Model version for xgb_mpc.")] = None,
+    policy: Annotated[
+        Policy, typer.Option(help="A baseline, or xgb_mpc: MPC driven by the bitrate model.")
+    ],
+    out: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Write per-trace QoE as JSON here.")
+    ] = None,
+    version: Annotated[
+        str | None, typer.Option(metavar="VERSION", help="Model version for xgb_mpc.")
+    ] = None,
 ) -> None:
     """Play the reference video over every trace with one policy (Pensieve's test mode)."""
     from reelops.abr.evaluation import evaluate_policies, summarize, summary_table
     from reelops.abr.policies import baseline_policies
 
-    known = [*baseline_policies(), PREDICTOR_POLICY]
-    if policy not in known:
-        _fail(f"--policy must be one of {known}, got {policy!r}")
     test = _load_traces(traces)
     if policy == PREDICTOR_POLICY:
         from reelops.bitrate.decision import BitrateModel
@@ -163,7 +172,8 @@ def abr_simulate(
         factory = predictor_policy(model.model, model.mode)
     else:
         factory = baseline_policies()[policy]
-    frame = evaluate_policies(test, {policy: factory})
+    with progress_bars() as progress:
+        frame = evaluate_policies(test, {policy: factory}, progress=progress)
     typer.echo(summary_table(frame))
     _write(
         out,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from reelops.cli.console import DAY, progress_bars
 from reelops.cli.console import day as _day
 from reelops.cli.console import fail as _fail
 from reelops.config import get_settings
@@ -32,9 +33,12 @@ def features_apply() -> None:
 
 @features_app.command("materialize")
 def features_materialize(
-    start: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="Interval start.")],
+    start: Annotated[
+        datetime, typer.Option(formats=["%Y-%m-%d"], metavar=DAY, help="Interval start.")
+    ],
     end: Annotated[
-        datetime, typer.Option(formats=["%Y-%m-%d"], help="Interval end (exclusive day).")
+        datetime,
+        typer.Option(formats=["%Y-%m-%d"], metavar=DAY, help="Interval end (exclusive day)."),
     ],
 ) -> None:
     """Materialize every online view up to END, as the daily DAG does for [START, END)."""
@@ -45,7 +49,8 @@ def features_materialize(
     if end <= start:
         _fail(f"--end {end.date()} must be after --start {start.date()}")
     try:
-        result = materialize(get_settings(), start=start, end=end)
+        with progress_bars() as progress:
+            result = materialize(get_settings(), start=start, end=end, progress=progress)
     except FeatureStoreError as exc:
         _fail(str(exc))
     typer.echo(describe_materialization(result))
@@ -61,20 +66,49 @@ def _print_entity(title: str, entity) -> None:
         typer.echo(f"    {name:<48} {shown}")
 
 
+def _fail_on_unknown(result, network: str | None) -> None:
+    """Exit 2 when an asked network or title has no row in any view: it does not exist.
+
+    A lookup serves unknown keys as missing (serving must answer); asked by a person, a
+    key with nothing at all is a typo or a key of another source, not a feature value.
+    """
+    if network is not None and not any(result.network.event_times.values()):
+        _fail(
+            f"network {network!r} has no online features in any view; a network is "
+            "COUNTRY:CONNECTION as in dim_members (e.g. DE:fibre); leave --network out "
+            "to use the member's own"
+        )
+    unknown = [
+        row["title_id"]
+        for row in result.title_status.to_dict("records")
+        if all(state == "missing" for name, state in row.items() if name != "title_id")
+    ]
+    if unknown:
+        _fail(f"title(s) {unknown} have no online features in any view: unknown title ids?")
+
+
 @features_app.command("get")
 def features_get(
-    member: Annotated[str, typer.Option(help="Raw member id as in the source, e.g. m000042.")],
+    member: Annotated[
+        str,
+        typer.Option(metavar="MEMBER_ID", help="Raw member id as in the source, e.g. m000042."),
+    ],
     network: Annotated[
         str | None,
-        typer.Option(help="Network context COUNTRY:CONNECTION (default: the member's own)."),
+        typer.Option(
+            metavar="COUNTRY:CONNECTION",
+            help="Network context, e.g. DE:fibre (default: the member's own).",
+        ),
     ] = None,
     title: Annotated[
-        list[str] | None, typer.Option(help="A candidate title id (repeatable).")
+        list[str] | None,
+        typer.Option(metavar="TITLE_ID", help="A candidate title id (repeatable)."),
     ] = None,
     at: Annotated[
         datetime | None,
         typer.Option(
             formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"],
+            metavar=f"{DAY}[THH:MM:SS]",
             help="Request time for staleness (default: the online store's latest watermark).",
         ),
     ] = None,
@@ -87,6 +121,7 @@ def features_get(
         result = member_lookup(get_settings(), member, network=network, titles=title or [], at=at)
     except (FeatureStoreError, LookupError) as exc:
         _fail(str(exc))
+    _fail_on_unknown(result, network)
     typer.echo(
         f"online features at {result.request_time} (values older than their view's ttl "
         f"are shown as <stale>, absent ones as <missing>)"

@@ -5,23 +5,29 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
 from reelops.cli.bitrate import abr_app, bitrate_app
+from reelops.cli.console import DAY, progress_bars, show_argument_metavars
 from reelops.cli.console import day as _day
 from reelops.cli.console import fail as _fail
 from reelops.cli.data import data_app
+from reelops.cli.env import env_command
 from reelops.cli.features import features_app
 from reelops.cli.models import models_app
 from reelops.cli.ranker import app as ranker_app
 from reelops.config import get_settings
 from reelops.locks import home_lock
 
+# Plain help: typer's rich panels print `<bool>` beside every flag, --help included.
 app = typer.Typer(
-    help="ReelOps: the MLOps platform of a video-streaming service.", no_args_is_help=True
+    help="ReelOps: the MLOps platform of a video-streaming service.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
+show_argument_metavars()
 world_app = typer.Typer(help="The synthetic streaming world.", no_args_is_help=True)
 import_app = typer.Typer(
     help="Import real data (MovieLens, throughput traces).", no_args_is_help=True
@@ -40,6 +46,7 @@ app.add_typer(ranker_app, name="ranker")
 app.add_typer(bitrate_app, name="bitrate")
 app.add_typer(abr_app, name="abr")
 app.add_typer(data_app, name="data")
+app.command("env")(env_command)
 
 
 def _print_source(info) -> None:
@@ -51,16 +58,27 @@ def _print_source(info) -> None:
 
 @world_app.command("generate")
 def world_generate(
-    size: Annotated[str, typer.Option(help="Preset: tiny, demo or large.")] = "demo",
-    seed: Annotated[int | None, typer.Option(help="Random seed (default: the preset's).")] = None,
-    members: Annotated[int | None, typer.Option(min=1, help="Number of members.")] = None,
-    titles: Annotated[int | None, typer.Option(min=1, help="Number of titles.")] = None,
-    days: Annotated[int | None, typer.Option(min=1, help="Days of activity.")] = None,
+    size: Annotated[
+        Literal["tiny", "demo", "large"],
+        typer.Option(help="Preset: 200, 1,500 or 10,000 members."),
+    ] = "demo",
+    seed: Annotated[
+        int | None, typer.Option(metavar="N", help="Random seed (default: the preset's).")
+    ] = None,
+    members: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="Number of members.")
+    ] = None,
+    titles: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="Number of titles.")
+    ] = None,
+    days: Annotated[int | None, typer.Option(min=1, metavar="N", help="Days of activity.")] = None,
     start: Annotated[
-        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="First day of activity.")
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], metavar=DAY, help="First day of activity."),
     ] = None,
     traces: Annotated[
-        Path | None, typer.Option(help="Folder of real throughput traces for playback sessions.")
+        Path | None,
+        typer.Option(metavar="DIR", help="Folder of real throughput traces for playback sessions."),
     ] = None,
 ) -> None:
     """Generate a seeded synthetic world and make it the active source."""
@@ -70,8 +88,6 @@ def world_generate(
     from reelops.world.synthetic_source import generate_source
 
     presets = {"tiny": WorldConfig.tiny, "demo": WorldConfig.demo, "large": WorldConfig.large}
-    if size not in presets:
-        _fail(f"--size must be one of {sorted(presets)}, got {size!r}")
     config = presets[size]()
     overrides = {
         "seed": seed,
@@ -82,7 +98,8 @@ def world_generate(
     }
     config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
     try:
-        info = generate_source(get_settings(), config, traces)
+        with progress_bars() as progress:
+            info = generate_source(get_settings(), config, traces, progress=progress)
     except (TraceFormatError, FileNotFoundError) as exc:
         _fail(str(exc))
     _print_source(info)
@@ -91,7 +108,10 @@ def world_generate(
 @import_app.command("movielens")
 def import_movielens_cmd(
     folder: Annotated[
-        Path, typer.Argument(help="Folder with u.data, u.item, u.user or ratings.csv, movies.csv.")
+        Path,
+        typer.Argument(
+            metavar="DIR", help="Folder with u.data, u.item, u.user or ratings.csv, movies.csv."
+        ),
     ],
 ) -> None:
     """Import a MovieLens folder (100K or CSV layout) as the active source (replaces no other)."""
@@ -112,7 +132,9 @@ def import_movielens_cmd(
 
 @import_app.command("traces")
 def import_traces_cmd(
-    folder: Annotated[Path, typer.Argument(help="Folder of traces: `time_s Mbit/s` per line.")],
+    folder: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Folder of traces: `time_s Mbit/s` per line.")
+    ],
 ) -> None:
     """Import throughput traces (one file per trace), all or nothing."""
     from reelops.abr.traces import TraceFormatError
@@ -130,8 +152,12 @@ def import_traces_cmd(
 
 @pipeline_app.command("run")
 def pipeline_run(
-    start: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="First day (inclusive).")],
-    end: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="Last day (exclusive).")],
+    start: Annotated[
+        datetime, typer.Option(formats=["%Y-%m-%d"], metavar=DAY, help="First day (inclusive).")
+    ],
+    end: Annotated[
+        datetime, typer.Option(formats=["%Y-%m-%d"], metavar=DAY, help="Last day (exclusive).")
+    ],
     daily: Annotated[
         bool, typer.Option(help="One DAG run per day instead of one run for the interval.")
     ] = False,
@@ -175,7 +201,9 @@ def warehouse_build() -> None:
 
 @airflow_app.command("up")
 def airflow_up(
-    port: Annotated[int, typer.Option(min=1, max=65535, help="API server / UI port.")] = 8080,
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, metavar="PORT", help="API server / UI port.")
+    ] = 8080,
 ) -> None:
     """Start Airflow (api-server, scheduler, dag-processor, triggerer); Ctrl-C stops all."""
     from reelops.orchestration.local import serve_forever
@@ -185,7 +213,9 @@ def airflow_up(
 
 @airflow_app.command("check-ui")
 def airflow_check_ui(
-    url: Annotated[str, typer.Option(help="The Airflow UI's address.")] = "http://127.0.0.1:8080",
+    url: Annotated[
+        str, typer.Option(metavar="URL", help="The Airflow UI's address.")
+    ] = "http://127.0.0.1:8080",
 ) -> None:
     """Open the DAG list and the evidence pages in headless Chromium; save screenshots."""
     from reelops.orchestration.ui_check import Page, UICheckError, check_pages
@@ -205,8 +235,12 @@ def airflow_check_ui(
 
 @app.command("serve")
 def serve(
-    recommender_port: Annotated[int, typer.Option(min=1, max=65535)] = 3000,
-    bitrate_port: Annotated[int, typer.Option(min=1, max=65535)] = 3001,
+    recommender_port: Annotated[
+        int, typer.Option(min=1, max=65535, metavar="PORT", help="Port of /recommend.")
+    ] = 3000,
+    bitrate_port: Annotated[
+        int, typer.Option(min=1, max=65535, metavar="PORT", help="Port of /bitrate.")
+    ] = 3001,
 ) -> None:
     """Serve /recommend and /bitrate (BentoML) with the production models; Ctrl-C stops."""
     from reelops.serving.local import serve_forever as serve_models

@@ -31,10 +31,19 @@ def _registry_call(action):
 
 @models_app.command("list")
 def models_list(
-    name: Annotated[str | None, typer.Argument(help="Only this model (e.g. ranker).")] = None,
+    name: Annotated[
+        str | None, typer.Argument(metavar="NAME", help="Only this model (e.g. ranker).")
+    ] = None,
 ) -> None:
     """List model versions with their stage and headline metrics."""
-    versions = _registry().list(name)
+    registry = _registry()
+    versions = registry.list(name)
+    if name is not None and not versions:
+        known = sorted({v.name for v in registry.list()})
+        _fail(
+            f"no versions of model {name!r} in the registry; "
+            + (f"models with versions: {', '.join(known)}" if known else "it is empty")
+        )
     if not versions:
         typer.echo("no model versions yet")
     for v in versions:
@@ -48,8 +57,10 @@ def models_list(
 
 @models_app.command("show")
 def models_show(
-    name: Annotated[str, typer.Argument(help="Model name.")],
-    version: Annotated[str, typer.Argument(help="Version (see `reelops models list`).")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Model name.")],
+    version: Annotated[
+        str, typer.Argument(metavar="VERSION", help="Version (see `reelops models list`).")
+    ],
 ) -> None:
     """Show one version: stage, metrics, gates, reports, lineage and its audit trail."""
     from reelops.quality.release import gate_table
@@ -82,9 +93,11 @@ def models_show(
 
 @models_app.command("promote")
 def models_promote(
-    name: Annotated[str, typer.Argument(help="Model name.")],
-    version: Annotated[str, typer.Argument(help="Version to put in production.")],
-    reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Model name.")],
+    version: Annotated[
+        str, typer.Argument(metavar="VERSION", help="Version to put in production.")
+    ],
+    reason: Annotated[str, typer.Option(metavar="TEXT", help="Why (recorded in the audit log).")],
     force: Annotated[
         bool,
         typer.Option(
@@ -113,9 +126,9 @@ def models_promote(
 
 @models_app.command("reject")
 def models_reject(
-    name: Annotated[str, typer.Argument(help="Model name.")],
-    version: Annotated[str, typer.Argument(help="Version to reject.")],
-    reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Model name.")],
+    version: Annotated[str, typer.Argument(metavar="VERSION", help="Version to reject.")],
+    reason: Annotated[str, typer.Option(metavar="TEXT", help="Why (recorded in the audit log).")],
 ) -> None:
     """Reject a candidate or approved version; it can never be promoted."""
     registry = _registry()
@@ -127,8 +140,8 @@ def models_reject(
 
 @models_app.command("rollback")
 def models_rollback(
-    name: Annotated[str, typer.Argument(help="Model name.")],
-    reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Model name.")],
+    reason: Annotated[str, typer.Option(metavar="TEXT", help="Why (recorded in the audit log).")],
 ) -> None:
     """Put back the version that served before the current production version."""
     registry = _registry()

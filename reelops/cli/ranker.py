@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from reelops.cli.console import RegistryVersion
 from reelops.cli.console import fail as _fail
 from reelops.config import get_settings
 
@@ -37,10 +38,10 @@ def train_command() -> None:
 
 @app.command("evaluate")
 def evaluate_command(
-    version: Annotated[
-        str | None, typer.Option(help="Registry version (default: production, else newest).")
+    version: RegistryVersion = None,
+    out: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Write the JSON report here.")
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = None,
 ) -> None:
     """Evaluate a ranker version beside the baselines on the temporal hold-out."""
     from reelops.ranking.evidence import evaluate_version
@@ -62,12 +63,12 @@ def evaluate_command(
 
 @app.command("recommend")
 def recommend_command(
-    out: Annotated[Path, typer.Option(help="Output file, .csv or .parquet.")],
-    members: Annotated[str, typer.Option(help="'all' or comma-separated member ids.")] = "all",
-    k: Annotated[int, typer.Option(help="Titles per member (1..1000).")] = 10,
-    version: Annotated[
-        str | None, typer.Option(help="Registry version (default: production, else newest).")
-    ] = None,
+    out: Annotated[Path, typer.Option(metavar="FILE", help="Output file, .csv or .parquet.")],
+    members: Annotated[
+        str, typer.Option(metavar="all|ID,ID,...", help="'all' or comma-separated member ids.")
+    ] = "all",
+    k: Annotated[int, typer.Option(min=1, max=1000, metavar="N", help="Titles per member.")] = 10,
+    version: RegistryVersion = None,
 ) -> None:
     """Top-k unwatched titles per member from the trained ranker."""
     from reelops.ranking.recommend import (
@@ -76,8 +77,6 @@ def recommend_command(
         write_recommendations,
     )
 
-    if k < 1 or k > 1000:
-        _fail(f"--k must be from 1 to 1000, got {k}")
     if out.suffix not in (".csv", ".parquet"):
         _fail(f"--out must end in .csv or .parquet, got {out.name!r}")
     settings = get_settings()

@@ -11,6 +11,7 @@ without a watermark at ``now() - ttl``; the windows here depend only on the inte
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -125,6 +126,7 @@ def materialize(
     source: str | None = None,
     views: list[str] | None = None,
     repo: FeatureRepo | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> MaterializeResult:
     """Bring the online store up to ``end`` (applying changed definitions first).
 
@@ -136,6 +138,7 @@ def materialize(
         source: Source name; the active source when None.
         views: Only these batch views (default: every online view).
         repo: An already open store (its source wins over ``source``).
+        progress: Called as ``progress("feature views", done, total)`` after each view.
 
     Returns:
         One entry per view, in the order they were materialized.
@@ -183,6 +186,8 @@ def materialize(
                     seconds=round(time.perf_counter() - started, 3),
                 )
             )
+            if progress is not None:
+                progress("feature views", len(done), len(selected))
     return MaterializeResult(
         source=repo.source, project=repo.project, end=end, applied=repo.applied, views=done
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -137,13 +138,19 @@ class World:
         return to_arrow(table, self.tables[table])
 
 
-def generate_world(config: WorldConfig, traces: list[Trace] | None = None) -> World:
+def generate_world(
+    config: WorldConfig,
+    traces: list[Trace] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> World:
     """Generate a world.
 
     Args:
         config: Sizes, seed and behaviour knobs.
         traces: Real throughput traces to replay in playback sessions, each scaled by
             the member's country x connection multiplier; None for synthetic traces.
+        progress: Called as ``progress(stage, done, total)``: ``"world"`` over its three
+            steps (members and catalogue, behaviour, playback) and ``"playback sessions"``.
 
     Returns:
         The raw tables and the hidden truth. The same arguments give identical frames.
@@ -152,6 +159,8 @@ def generate_world(config: WorldConfig, traces: list[Trace] | None = None) -> Wo
     members_rng, catalog_rng, behaviour_rng, playback_rng = (
         np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(4)
     )
+    report = progress or (lambda stage, done, total: None)
+    report("world", 0, 3)
     members = draw_members(members_rng, config.n_members, config.start, config.active_rate)
     catalog = draw_catalog(
         catalog_rng,
@@ -161,6 +170,7 @@ def generate_world(config: WorldConfig, traces: list[Trace] | None = None) -> Wo
         config.new_release_share,
         config.artwork_effect,
     )
+    report("world", 1, 3)
     behaviour = simulate_behaviour(
         behaviour_rng,
         members,
@@ -173,6 +183,7 @@ def generate_world(config: WorldConfig, traces: list[Trace] | None = None) -> Wo
         organic_rate=config.organic_rate,
         rewatch_prob=config.rewatch_prob,
     )
+    report("world", 2, 3)
     network = _shifted(network_quality(traces), config.bandwidth_shift)
     playback = simulate_playback(
         playback_rng,
@@ -183,7 +194,9 @@ def generate_world(config: WorldConfig, traces: list[Trace] | None = None) -> Wo
         sessions_per_day=config.sessions_per_day,
         rate_based_share=config.rate_based_share,
         trace_duration_s=config.trace_duration_s,
+        progress=progress,
     )
+    report("world", 3, 3)
     produced = {
         "members": members.table,
         "titles": catalog.titles,

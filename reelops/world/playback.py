@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ from reelops.world.network import Network, session_traces
 
 POLICY_NAMES = ("rate-based", "buffer-based")
 BATCH = 2048  # sessions whose traces are held in memory at once
+PROGRESS_EVERY = 100  # sessions between progress reports (a session takes ~1 ms)
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,6 +50,7 @@ def simulate_playback(
     sessions_per_day: int,
     rate_based_share: float,
     trace_duration_s: float,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Playback:
     """Stream a sample of each day's views and record per-chunk delivery telemetry.
 
@@ -61,6 +64,7 @@ def simulate_playback(
         rate_based_share: Share of sessions whose player runs the rate-based policy;
             the rest run the buffer-based one.
         trace_duration_s: Length of synthetic traces.
+        progress: Called as ``progress("playback sessions", done, total)`` as sessions end.
 
     Returns:
         Sessions, chunks and each session's hidden policy and trace.
@@ -100,6 +104,10 @@ def simulate_playback(
                 values[rows] = getattr(result, name)
             trace_ids.append(trace.trace_id)
             trace_means[i] = trace.mean_mbps
+            if progress is not None and (i + 1) % PROGRESS_EVERY == 0:
+                progress("playback sessions", i + 1, n)
+    if progress is not None:
+        progress("playback sessions", n, n)
 
     session_ids = padded_ids("s", np.arange(n), 8)
     member_ids = pa.array(members.table["member_id"])

@@ -35,7 +35,7 @@ def test_abr_simulate_malformed_trace_names_file_and_line(settings, tmp_path, tr
 def test_abr_simulate_unknown_policy_and_missing_model(settings, tmp_path, trace_dir):
     folder = trace_dir
     result = runner.invoke(app, ["abr", "simulate", "--traces", str(folder), "--policy", "fast"])
-    assert result.exit_code == 2 and "--policy must be one of" in result.output
+    assert result.exit_code == 2 and "'fast' is not one of 'bba', 'rate_based'" in result.output
     result = runner.invoke(app, ["abr", "simulate", "--traces", str(folder), "--policy", "xgb_mpc"])
     assert result.exit_code == 2 and "reelops bitrate train" in result.output
     result = runner.invoke(

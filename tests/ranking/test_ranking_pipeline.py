@@ -167,7 +167,7 @@ def test_recommend_cli_writes_top_k_of_unwatched_titles(world, trained, tmp_path
     ("args", "message"),
     [
         (["--members", "no-such-member", "--k", "10"], "unknown member 'no-such-member'"),
-        (["--members", "all", "--k", "0"], "--k must be from 1 to 1000, got 0"),
+        (["--members", "all", "--k", "0"], "'--k': Input should be greater than or equal to 1"),
         (["--members", "all", "--out", "recs.txt"], "must end in .csv or .parquet"),
         (["--members", "all", "--version", "nope"], "unknown version ranker:nope"),
     ],
