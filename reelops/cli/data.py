@@ -23,10 +23,15 @@ data_app = typer.Typer(
 
 @data_app.command("fetch", help=f"Fetch a data set into REELOPS_HOME/data. {LICENCE}")
 def fetch(
-    name: Annotated[str, typer.Argument(help=f"Data set: {', '.join(DATASETS)}.")],
+    name: Annotated[
+        str, typer.Argument(metavar="|".join(DATASETS), help=f"Data set: {', '.join(DATASETS)}.")
+    ],
     wheel: Annotated[
         Path | None,
-        typer.Option(help="Use this recbole 1.2.1 wheel instead of downloading it (hash checked)."),
+        typer.Option(
+            metavar="WHEEL",
+            help="Use this recbole 1.2.1 wheel instead of downloading it (hash checked).",
+        ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Fetch again even if already present.")] = False,
 ) -> None:
