@@ -39,10 +39,11 @@ def privacy_scan(member: MemberOption, source: SourceOption = None) -> None:
     One line per store with the rows found. Exit code 0 when no store holds anything
     about them, 1 when some store does, 2 for an unknown member.
     """
-    from reelops.erasure.report import scan, with_sessions
+    from reelops.erasure.report import scan
+    from reelops.erasure.requests import known_member
 
     settings, found_member, erased = _member(member, source)
-    found = scan(settings, with_sessions(settings, found_member))
+    found = scan(settings, known_member(settings, found_member))
     total = 0
     for store, items in found.items():
         rows = sum(f.rows for f in items)
@@ -104,7 +105,7 @@ def privacy_erase(
     except ErasureIncompleteError as exc:
         _fail(str(exc))
     for store, done in request.stores.items():
-        typer.echo(f"{store:<14} {done['removed']:>8,} removed")
+        typer.echo(f"{store:<14} {done['removed']:>8,} removed in {done.get('seconds', 0):.1f} s")
     typer.echo(
         f"erased {request.id}: the scan afterwards finds nothing; "
         f"{len(request.models_trained_on)} model version(s) were trained on their data"

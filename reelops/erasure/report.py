@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from reelops.config import Settings
+from reelops.erasure.base import TABLE_PURPOSES, Found
+from reelops.erasure.file_stores import LakeStore
 from reelops.erasure.identity import Member
-from reelops.erasure.stores import TABLE_PURPOSES, Found, LakeStore, stores
+from reelops.erasure.stores import stores
 from reelops.registry import Registry
 
 EXPORT_FORMAT = "reelops-member-export/1"

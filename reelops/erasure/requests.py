@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from reelops.config import Settings
+from reelops.erasure.file_stores import LakeStore
 from reelops.erasure.identity import Member, resolve
 from reelops.erasure.report import activity_span, scan, scan_summary, trained_on, with_sessions
-from reelops.erasure.stores import LakeStore, stores
+from reelops.erasure.stores import stores
 from reelops.locks import home_lock
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
@@ -42,9 +44,10 @@ class ErasureRequest:
         member_id: The raw id while the request is pending; None once done.
         state: ``queued``, ``running``, ``done`` or ``failed``.
         session_ids: The member's playback sessions, found before the lake is erased.
-        stores: Store name -> ``{"state": "done", "removed": rows}``.
+        stores: Store name -> ``{"state": "done", "removed": rows, "seconds": s}``.
         models_trained_on: Model versions trained on the member's data (lineage).
         scan_after: Rows found per store by the scan after erasing (all 0 when done).
+        scan_seconds: How long that scan took.
     """
 
     id: str
@@ -58,6 +61,7 @@ class ErasureRequest:
     stores: dict[str, dict[str, Any]] = field(default_factory=dict)
     models_trained_on: list[dict[str, Any]] = field(default_factory=list)
     scan_after: dict[str, int] = field(default_factory=dict)
+    scan_seconds: float | None = None
     error: str | None = None
 
     @property
@@ -107,21 +111,38 @@ def list_requests(settings: Settings) -> list[ErasureRequest]:
     return sorted(found, key=lambda r: (r.requested_at, r.id))
 
 
+def request_id(member: Member) -> str:
+    """The id (and file name) of the erasure request of a member."""
+    return f"{member.source}-{member.member_key[:16]}"
+
+
 def _request_for(settings: Settings, member: Member) -> ErasureRequest:
-    request_id = f"{member.source}-{member.member_key[:16]}"
-    if _path(settings, request_id).exists():
-        request = load_request(settings, request_id)
+    if _path(settings, request_id(member)).exists():
+        request = load_request(settings, request_id(member))
         if request.state == DONE:  # asked again: run every store again (harmless)
             request.stores, request.state, request.finished_at = {}, QUEUED, None
         request.member_id = request.member_id or member.member_id
         return request
     return ErasureRequest(
-        id=request_id,
+        id=request_id(member),
         source=member.source,
         member_key=member.member_key,
         member_id=member.member_id,
         requested_at=_now(),
     )
+
+
+def known_member(settings: Settings, member: Member) -> Member:
+    """The member with every session id known: in the lake, and recorded by an erasure.
+
+    Once the lake is erased only the request remembers the sessions, whose chunk
+    telemetry would otherwise be unrecognisable to a later scan.
+    """
+    member = with_sessions(settings, member)
+    if _path(settings, request_id(member)).exists():
+        recorded = load_request(settings, request_id(member)).session_ids
+        member = member.with_sessions(set(recorded))
+    return member
 
 
 def queue_erasure(settings: Settings, source: str, member_id: str) -> ErasureRequest:
@@ -167,15 +188,19 @@ def run_request(settings: Settings, request: ErasureRequest) -> ErasureRequest:
     for store in stores(settings, request.source):
         if request.stores.get(store.name, {}).get("state") == DONE:
             continue
+        began = time.monotonic()
         try:
             removed = store.erase(member)
         except Exception as exc:
             request.state, request.error = FAILED, f"{store.name}: {exc}"
             _save(settings, request)
             raise
-        request.stores[store.name] = {"state": DONE, "removed": removed}
+        seconds = round(time.monotonic() - began, 2)
+        request.stores[store.name] = {"state": DONE, "removed": removed, "seconds": seconds}
         _save(settings, request)
+    began = time.monotonic()
     request.scan_after = scan_summary(scan(settings, member))
+    request.scan_seconds = round(time.monotonic() - began, 2)
     left = {name: n for name, n in request.scan_after.items() if n}
     if left:
         request.state = FAILED

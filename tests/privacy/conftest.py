@@ -15,14 +15,18 @@ from reelops.config import Settings
 SERVING_FIXTURES = Path(__file__).parents[1] / "serving" / "conftest.py"
 
 
-def _train_ranker(settings: Settings) -> str:
-    # The serving tests' own recipe (a conftest is not importable by name: `serving` is
+def _serving_fixtures():
+    # The serving tests' own recipes (a conftest is not importable by name: `serving` is
     # also the project's service folder).
     spec = importlib.util.spec_from_file_location("serving_fixtures", SERVING_FIXTURES)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
-    return module._train_ranker(settings)
+    return module
+
+
+_serving = _serving_fixtures()
+served_production = _serving.served_production  # the small world on PostgreSQL and Redis
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ def world(tmp_path_factory) -> World:
     from reelops.warehouse import read_mart
 
     with small_world(tmp_path_factory.mktemp("privacy")) as settings:
-        version = _train_ranker(settings)
+        version = _serving._train_ranker(settings)
         Registry(settings).promote("ranker", version, actor="pytest", reason="privacy tests")
         views = read_mart(settings, "world", "fct_viewing_events")
         keys = views["member_key"].value_counts().index.tolist()

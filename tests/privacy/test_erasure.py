@@ -9,6 +9,7 @@ import pytest
 from small_world import END, START
 
 from reelops import lake
+from reelops.erasure.file_stores import ServingLogStore
 from reelops.erasure.identity import UnknownMemberError, resolve
 from reelops.erasure.report import export, scan, scan_summary, with_sessions
 from reelops.erasure.requests import (
@@ -17,12 +18,13 @@ from reelops.erasure.requests import (
     RUNNING,
     audit_path,
     erase_member,
+    known_member,
     list_requests,
     load_request,
     process_queue,
     queue_erasure,
 )
-from reelops.erasure.stores import STORE_TYPES, ServingLogStore
+from reelops.erasure.stores import STORE_TYPES
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +38,7 @@ def _snapshot(home) -> dict[str, tuple[int, int]]:
 
 
 def _rows_about(settings, member) -> dict[str, int]:
-    return scan_summary(scan(settings, with_sessions(settings, member)))
+    return scan_summary(scan(settings, known_member(settings, member)))
 
 
 def test_unknown_member_is_refused_and_nothing_changes(world):
@@ -170,3 +172,25 @@ def test_recommend_answers_an_erased_member_as_a_newcomer(world):
     after, fresh = endpoint(ask), endpoint(newcomer)
     assert after.cold_start and after.fallback is None
     assert [t.title_id for t in after.titles] == [t.title_id for t in fresh.titles]
+
+
+def test_cli_scan_exit_codes_export_file_and_unknown_member(world, tmp_path):
+    from typer.testing import CliRunner
+
+    from reelops.cli.main import app
+
+    runner = CliRunner()
+    member_id = world.members[6]
+    present = runner.invoke(app, ["privacy", "scan", "--member", member_id])
+    assert present.exit_code == 1, present.output
+    assert "lake" in present.output and "rows/mentions found" in present.output
+    out = tmp_path / "export.json"
+    exported = runner.invoke(app, ["privacy", "export", "--member", member_id, "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    assert json.loads(out.read_text())["member_id"] == member_id
+    erased = runner.invoke(app, ["privacy", "erase", "--member", member_id])
+    assert erased.exit_code == 0, erased.output
+    clean = runner.invoke(app, ["privacy", "scan", "--member", member_id])
+    assert clean.exit_code == 0 and "(erased): no traces found" in clean.output
+    unknown = runner.invoke(app, ["privacy", "erase", "--member", "m999999"])
+    assert unknown.exit_code == 2 and "no member 'm999999'" in unknown.output
