@@ -194,3 +194,18 @@ def test_cli_scan_exit_codes_export_file_and_unknown_member(world, tmp_path):
     assert clean.exit_code == 0 and "(erased): no traces found" in clean.output
     unknown = runner.invoke(app, ["privacy", "erase", "--member", "m999999"])
     assert unknown.exit_code == 2 and "no member 'm999999'" in unknown.output
+
+
+def test_privacy_dag_carries_out_a_queued_request_through_airflow(world):
+    from reelops.orchestration.runs import run_dag
+
+    settings = world.settings
+    member_id = world.members[7]
+    request = queue_erasure(settings, "world", member_id)
+    result = run_dag(settings, "reelops_privacy")
+    assert result.state == "success", result.task_states
+    assert result.task_states == {"process_erasures": "success"}
+    assert load_request(settings, request.id).state == DONE
+    member, _ = resolve(settings, "world", member_id)
+    found = _rows_about(settings, member)
+    assert set(found.values()) == {0}, found  # Airflow's own XComs and logs included
