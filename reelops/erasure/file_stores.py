@@ -88,7 +88,10 @@ class ServingLogStore(FileStore):
     suffixes = (".parquet",)
 
     def roots(self) -> list[Path]:
-        return [lake.table_dir(self.settings.lake_dir(self.source), SERVING_LOGS)]
+        lake_dir = self.settings.lake_dir(self.source)
+        # Batches the lake refused wait in the writer's spill folder beside the lakes.
+        spill = lake_dir.parent / f".spill-{SERVING_LOGS}"
+        return [lake.table_dir(lake_dir, SERVING_LOGS), spill]
 
 
 class ModelStore(FileStore):

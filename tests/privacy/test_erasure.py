@@ -209,3 +209,42 @@ def test_privacy_dag_carries_out_a_queued_request_through_airflow(world):
     member, _ = resolve(settings, "world", member_id)
     found = _rows_about(settings, member)
     assert set(found.values()) == {0}, found  # Airflow's own XComs and logs included
+
+
+def test_serving_logs_and_their_spill_folder_lose_only_this_members_rows(world):
+    from datetime import UTC, datetime
+
+    import pyarrow as pa
+
+    from reelops.serving.prediction_log import SCHEMA, append_rows, read_logs
+
+    settings = world.settings
+    lake_dir = settings.lake_dir("world")
+    gone, _ = resolve(settings, "world", world.members[8])
+    kept, _ = resolve(settings, "world", world.members[9])
+
+    def row(key: str, extra: str = "") -> dict:
+        return {
+            "logged_at": datetime(2026, 1, 12, 9, tzinfo=UTC),
+            "endpoint": "recommend",
+            "model_name": "ranker",
+            "model_version": "v",
+            "member_key": key,
+            "features": json.dumps({"k": 10, "seen_with": extra}),
+            "output": json.dumps({"titles": ["t00001"]}),
+            "latency_ms": 1.0,
+            "fallback": False,
+        }
+
+    # One of theirs, one of another member's that merely mentions theirs in its JSON.
+    append_rows(lake_dir, [row(gone.member_key), row(kept.member_key), row("x", gone.member_key)])
+    spill = lake_dir.parent / ".spill-serving_logs"
+    spill.mkdir(parents=True, exist_ok=True)
+    spilled = pa.Table.from_pylist([row(gone.member_key)], schema=SCHEMA)
+    pq.write_table(spilled, spill / "spill-1.parquet")
+    assert _rows_about(settings, gone)["serving_logs"] == 3
+
+    done = erase_member(settings, "world", world.members[8])
+    assert done.stores["serving_logs"]["removed"] == 3
+    assert read_logs(lake_dir).column("member_key").to_pylist() == [kept.member_key]
+    assert pq.read_table(spill / "spill-1.parquet").num_rows == 0
