@@ -88,12 +88,22 @@ def unlinked(data: pa.Table, member: Member) -> tuple[pa.Table, int]:
 
 
 def read_file(path: Path) -> pa.Table:
-    """A parquet or CSV file as an Arrow table (CSV columns read as strings)."""
-    if path.suffix == ".parquet":
-        return pq.read_table(path)
-    names = pacsv.read_csv(path).schema.names
-    types = {name: pa.string() for name in names}
-    return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=types))
+    """A parquet or CSV file as an Arrow table (CSV columns read as strings).
+
+    Raises:
+        ValueError: The file cannot be read; the message names it.
+    """
+    try:
+        if path.suffix == ".parquet":
+            return pq.read_table(path)
+        names = pacsv.read_csv(path).schema.names
+        types = {name: pa.string() for name in names}
+        return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=types))
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise ValueError(
+            f"{path}: cannot be read to look for the member ({exc}); repair or remove the"
+            " file, then run the command again"
+        ) from exc
 
 
 def replace_file(path: Path, write) -> None:

@@ -178,10 +178,13 @@ def run_request(settings: Settings, request: ErasureRequest) -> ErasureRequest:
     if request.state in (QUEUED, FAILED) and not request.stores:
         # Before anything is erased: the sessions (chunk telemetry carries only these)
         # and the models trained on the member's data, both read from the lake.
+        # An erasure asked for again keeps what the first one found: the lake no longer has it.
         member = with_sessions(settings, request.member)
         request.session_ids = sorted(member.session_ids)
-        lake_rows = LakeStore(settings, request.source).export(member)
-        request.models_trained_on = trained_on(settings, request.source, activity_span(lake_rows))
+        if not request.models_trained_on:
+            lake_rows = LakeStore(settings, request.source).export(member)
+            span = activity_span(lake_rows)
+            request.models_trained_on = trained_on(settings, request.source, span)
     request.state, request.error = RUNNING, None
     _save(settings, request)
     member = request.member

@@ -110,6 +110,8 @@ def test_erasure_killed_between_stores_resumes_and_scan_is_clean(world, monkeypa
 
     again = erase_member(settings, "world", member_id)  # harmless
     assert again.state == DONE and sum(s["removed"] for s in again.stores.values()) == 0
+    assert again.session_ids == done.session_ids  # still known to later scans
+    assert again.models_trained_on == done.models_trained_on
 
 
 def test_relanding_the_source_does_not_bring_an_erased_member_back(world):
