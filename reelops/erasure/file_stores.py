@@ -89,9 +89,13 @@ class ServingLogStore(FileStore):
 
     def roots(self) -> list[Path]:
         lake_dir = self.settings.lake_dir(self.source)
-        # Batches the lake refused wait in the writer's spill folder beside the lakes.
-        spill = lake_dir.parent / f".spill-{SERVING_LOGS}"
-        return [lake.table_dir(lake_dir, SERVING_LOGS), spill]
+        # Batches the lake refused wait in a spill folder: the writer's default beside the
+        # lakes, or the one the BentoML services give it (serving/service.py).
+        return [
+            lake.table_dir(lake_dir, SERVING_LOGS),
+            lake_dir.parent / f".spill-{SERVING_LOGS}",
+            self.settings.home / "spill" / SERVING_LOGS,
+        ]
 
 
 class ModelStore(FileStore):

@@ -240,13 +240,16 @@ def test_serving_logs_and_their_spill_folder_lose_only_this_members_rows(world):
 
     # One of theirs, one of another member's that merely mentions theirs in its JSON.
     append_rows(lake_dir, [row(gone.member_key), row(kept.member_key), row("x", gone.member_key)])
-    spill = lake_dir.parent / ".spill-serving_logs"
-    spill.mkdir(parents=True, exist_ok=True)
+    # The writer's default spill folder and the one the BentoML services use.
+    spills = [lake_dir.parent / ".spill-serving_logs", settings.home / "spill" / "serving_logs"]
     spilled = pa.Table.from_pylist([row(gone.member_key)], schema=SCHEMA)
-    pq.write_table(spilled, spill / "spill-1.parquet")
-    assert _rows_about(settings, gone)["serving_logs"] == 3
+    for spill in spills:
+        spill.mkdir(parents=True, exist_ok=True)
+        pq.write_table(spilled, spill / "spill-1.parquet")
+    assert _rows_about(settings, gone)["serving_logs"] == 4
 
     done = erase_member(settings, "world", world.members[8])
-    assert done.stores["serving_logs"]["removed"] == 3
+    assert done.stores["serving_logs"]["removed"] == 4
     assert read_logs(lake_dir).column("member_key").to_pylist() == [kept.member_key]
-    assert pq.read_table(spill / "spill-1.parquet").num_rows == 0
+    for spill in spills:
+        assert pq.read_table(spill / "spill-1.parquet").num_rows == 0
