@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from reelops import lake
 from reelops.config import Settings
-from reelops.privacy import MemberKeyVault, load_key, pseudonymize
+from reelops.privacy import MemberKeyVault, drop_erased, load_key, pseudonymize
 from reelops.schema import RAW_TABLES
 from reelops.sources import read_source_table
 
@@ -56,14 +56,19 @@ def land_interval(settings: Settings, source: str, start: datetime, end: datetim
     key = load_key(settings)
     result = LandingResult(source=source, start=start, end=end, lake_dir=lake_dir)
     with MemberKeyVault(settings) as vault:
+        erased, erased_sessions = vault.erased(source), set()
         for name, spec in RAW_TABLES.items():
             if spec.kind == "snapshot":
                 data = read_source_table(settings, source, name)
                 data = _snapshot_as_of(name, data, end)
             else:
                 data = read_source_table(settings, source, name, start, end)
+            keys = {}
             if spec.has_member:
                 keys = pseudonymize(data.column("member_id").to_pylist(), key)
+            if erased:  # members who asked to be forgotten stay out of the lake
+                data, keys = drop_erased(data, keys, erased, erased_sessions)
+            if spec.has_member:
                 vault.record(source, keys)
                 data = _pseudonymize_table(data, keys)
             result.rows[name] = data.num_rows

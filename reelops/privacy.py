@@ -10,6 +10,9 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from reelops.config import Settings
 
 KEY_FILE = "pseudonym.key"
@@ -55,6 +58,31 @@ def pseudonymize(member_ids: Iterable[str], key: bytes) -> dict[str, str]:
     return {mid: pseudonym(mid, key) for mid in set(member_ids)}
 
 
+def drop_erased(
+    data: pa.Table, keys: dict[str, str], erased: set[str], sessions: set[str]
+) -> tuple[pa.Table, dict[str, str]]:
+    """A landing's rows and pseudonyms without the members erased before (tombstones).
+
+    Rows keyed by an erased member's raw id are dropped; their session ids are added to
+    ``sessions`` and rows of those sessions (per-chunk telemetry, which carries no member
+    column) are dropped too, from this table and from those landed after it.
+
+    Returns:
+        The remaining rows, and the pseudonyms of the members who remain.
+    """
+    if "member_id" in data.column_names:
+        gone_ids = pa.array([m for m, k in keys.items() if k in erased], pa.string())
+        gone = pc.is_in(data.column("member_id"), gone_ids)
+        if "session_id" in data.column_names:
+            sessions.update(data.filter(gone).column("session_id").to_pylist())
+        data = data.filter(pc.invert(gone))
+        keys = {m: k for m, k in keys.items() if k not in erased}
+    if sessions and "session_id" in data.column_names:
+        dropped = pc.is_in(data.column("session_id"), pa.array(sorted(sessions), pa.string()))
+        data = data.filter(pc.invert(dropped))
+    return data, keys
+
+
 class MemberKeyVault:
     """The raw id -> pseudonym mapping, kept only under ``REELOPS_HOME/private`` (mode 0600).
 
@@ -72,6 +100,12 @@ class MemberKeyVault:
             "create table if not exists member_keys ("
             " source text not null, member_id text not null, member_key text not null,"
             " primary key (source, member_id))"
+        )
+        # Erased members, by pseudonym only: landing drops their rows, so re-ingesting an
+        # upstream source that still holds them does not bring them back.
+        self._conn.execute(
+            "create table if not exists tombstones ("
+            " source text not null, member_key text not null, primary key (source, member_key))"
         )
 
     def record(self, source: str, mapping: dict[str, str]) -> None:
@@ -104,6 +138,40 @@ class MemberKeyVault:
             )
             out.update(dict(rows.fetchall()))
         return out
+
+    def forget(self, source: str, member_key: str) -> None:
+        """Erase one member: a tombstone for their pseudonym, and their raw id mapping removed.
+
+        Idempotent; the tombstone and the removal are one transaction.
+        """
+        with self._conn:
+            self._conn.execute(
+                "insert or ignore into tombstones (source, member_key) values (?,?)",
+                (source, member_key),
+            )
+            self._conn.execute(
+                "delete from member_keys where source = ? and member_key = ?", (source, member_key)
+            )
+
+    def mappings_of(self, source: str, member_key: str) -> int:
+        """How many raw-id mappings the vault holds for a pseudonym (0 once erased)."""
+        row = self._conn.execute(
+            "select count(*) from member_keys where source = ? and member_key = ?",
+            (source, member_key),
+        ).fetchone()
+        return int(row[0])
+
+    def is_erased(self, source: str, member_key: str) -> bool:
+        """Whether the member with this pseudonym was erased from ``source``."""
+        row = self._conn.execute(
+            "select 1 from tombstones where source = ? and member_key = ?", (source, member_key)
+        ).fetchone()
+        return row is not None
+
+    def erased(self, source: str) -> set[str]:
+        """The pseudonyms of every member erased from ``source``."""
+        rows = self._conn.execute("select member_key from tombstones where source = ?", (source,))
+        return {key for (key,) in rows.fetchall()}
 
     def close(self) -> None:
         self._conn.close()

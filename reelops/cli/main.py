@@ -17,6 +17,7 @@ from reelops.cli.data import data_app
 from reelops.cli.env import env_command
 from reelops.cli.features import features_app
 from reelops.cli.models import models_app
+from reelops.cli.privacy import privacy_app
 from reelops.cli.ranker import app as ranker_app
 from reelops.config import get_settings
 from reelops.locks import home_lock
@@ -47,6 +48,7 @@ app.add_typer(bitrate_app, name="bitrate")
 app.add_typer(abr_app, name="abr")
 app.add_typer(data_app, name="data")
 app.command("env")(env_command)
+app.add_typer(privacy_app, name="privacy")
 
 
 def _print_source(info) -> None:
