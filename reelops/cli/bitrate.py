@@ -59,8 +59,15 @@ def _write(out: Path | None, payload: dict) -> None:
 
 
 @bitrate_app.command("train")
-def bitrate_train() -> None:
-    """Run the reelops_bitrate DAG in-process: train, simulate, gates, approval, promotion."""
+def bitrate_train(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Also stream Airflow's and the tools' output.")
+    ] = False,
+) -> None:
+    """Run the reelops_bitrate DAG: train, simulate, gates, approval, promotion.
+
+    On the running Airflow (`reelops airflow up`) if there is one, else in-process.
+    """
     from reelops.bitrate.train import demo_summary
     from reelops.orchestration.training import run_training_dag
     from reelops.quality.release import ReleaseError, release_summary
@@ -68,7 +75,7 @@ def bitrate_train() -> None:
 
     settings = get_settings()
     try:
-        run_training_dag(settings, "bitrate")
+        run_training_dag(settings, "bitrate", verbose=verbose)
     except ReleaseError as error:
         _fail(str(error))
     newest = Registry(settings).list("bitrate")[-1].version

@@ -17,15 +17,22 @@ app = typer.Typer(
 
 
 @app.command("train")
-def train_command() -> None:
-    """Run the reelops_ranker DAG in-process: train, evaluate, gates, approval, promotion."""
+def train_command(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Also stream Airflow's and the tools' output.")
+    ] = False,
+) -> None:
+    """Run the reelops_ranker DAG: train, evaluate, gates, approval, promotion.
+
+    On the running Airflow (`reelops airflow up`) if there is one, else in-process.
+    """
     from reelops.orchestration.training import run_training_dag
     from reelops.quality.release import ReleaseError, release_summary
     from reelops.ranking.train import run_dir
 
     settings = get_settings()
     try:
-        result = run_training_dag(settings, "ranker")
+        result = run_training_dag(settings, "ranker", verbose=verbose)
     except ReleaseError as error:
         _fail(str(error))
     workdir = run_dir(settings, result.run_id)
