@@ -85,7 +85,13 @@ def running_airflow(settings: Settings, port: int, components=COMPONENTS):
     processes: list[subprocess.Popen] = []
     record: Path | None = None
     try:
-        for component in components:
+        # The api-server first: the scheduler may queue a task at once (a run due, or
+        # one left queued), and a task started before the execution API answers fails.
+        ordered = sorted(components, key=lambda c: c != "api-server")
+        processes.append(_start(ordered[0], env, port, log_dir))
+        if ordered[0] == "api-server":
+            wait_healthy(port)
+        for component in ordered[1:]:
             processes.append(_start(component, env, port, log_dir))
         wait_healthy(port)
         record = record_running(settings, port)
