@@ -80,7 +80,11 @@ def bitrate_train(
         _fail(str(error))
     newest = Registry(settings).list("bitrate")[-1].version
     typer.echo(demo_summary(settings, newest))
-    typer.echo(release_summary(settings, "bitrate", newest))
+    summary = release_summary(settings, "bitrate", newest)
+    verdict = summary.splitlines()[0]
+    if not verbose and "gates passed" in verdict:  # failed gates: the whole table says why
+        summary = f"{verdict}\n(gate table: reelops models show bitrate {newest})"
+    typer.echo(summary)
 
 
 @bitrate_app.command("evaluate")

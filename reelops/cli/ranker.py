@@ -36,10 +36,18 @@ def train_command(
     except ReleaseError as error:
         _fail(str(error))
     workdir = run_dir(settings, result.run_id)
-    typer.echo((workdir / "report.txt").read_text())
+    report = (workdir / "report.txt").read_text()
     saved = json.loads((workdir / "candidate.json").read_text())
+    summary = release_summary(settings, "ranker", saved["version"])
+    if not verbose:  # the headline: the hold-out and the table beside the baselines
+        report = "\n\n".join(report.split("\n\n")[:2])
+        report += f"\n(full report: {workdir / 'report.txt'})"
+        verdict = summary.splitlines()[0]
+        if "gates passed" in verdict:  # failed gates: the whole table says why
+            summary = f"{verdict}\n(gate table: reelops models show ranker {saved['version']})"
+    typer.echo(report)
     typer.echo(f"trained ranker version {saved['version']} (work folder {workdir})")
-    typer.echo(release_summary(settings, "ranker", saved["version"]))
+    typer.echo(summary)
 
 
 @app.command("evaluate")
