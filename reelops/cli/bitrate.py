@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from reelops.cli.console import Verbose
 from reelops.cli.console import fail as _fail
 from reelops.config import get_settings
 
@@ -60,9 +61,7 @@ def _write(out: Path | None, payload: dict) -> None:
 
 @bitrate_app.command("train")
 def bitrate_train(
-    verbose: Annotated[
-        bool, typer.Option("--verbose", help="Also stream Airflow's and the tools' output.")
-    ] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Run the reelops_bitrate DAG: train, simulate, gates, approval, promotion.
 

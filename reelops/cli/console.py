@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import typer
 
@@ -16,3 +17,9 @@ def fail(message: str) -> None:
 def day(value: datetime) -> datetime:
     """Midnight of ``value``'s day (options given as dates are whole days)."""
     return datetime.combine(value.date(), datetime.min.time())
+
+
+Verbose = Annotated[
+    bool, typer.Option("--verbose", help="Also stream Airflow's and the tools' output.")
+]
+"""The ``--verbose`` of the commands that run a DAG (quiet by default: a line a task)."""

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from reelops.cli.bitrate import abr_app, bitrate_app
+from reelops.cli.console import Verbose
 from reelops.cli.console import day as _day
 from reelops.cli.console import fail as _fail
 from reelops.cli.features import features_app
@@ -129,9 +130,7 @@ def pipeline_run(
     daily: Annotated[
         bool, typer.Option(help="One DAG run per day instead of one run for the interval.")
     ] = False,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", help="Also stream Airflow's and the tools' output.")
-    ] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Run the daily DAG over [START, END) as one run (or one per day with --daily).
 

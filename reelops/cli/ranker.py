@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from reelops.cli.console import Verbose
 from reelops.cli.console import fail as _fail
 from reelops.config import get_settings
 
@@ -18,9 +19,7 @@ app = typer.Typer(
 
 @app.command("train")
 def train_command(
-    verbose: Annotated[
-        bool, typer.Option("--verbose", help="Also stream Airflow's and the tools' output.")
-    ] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Run the reelops_ranker DAG: train, evaluate, gates, approval, promotion.
 

@@ -43,7 +43,7 @@ def _midnight(day: date) -> str:
     return datetime.combine(day, datetime.min.time()).isoformat()
 
 
-def _reelops(settings: Settings, *args: str) -> str:
+def _reelops(settings: Settings, *args: str, code: int = 0) -> str:
     env = {**os.environ, "REELOPS_HOME": str(settings.home), "REELOPS_PROFILE": "local"}
     done = subprocess.run(
         [sys.executable, "-m", "reelops.cli", *args],
@@ -52,8 +52,8 @@ def _reelops(settings: Settings, *args: str) -> str:
         text=True,
         timeout=900,
     )
-    assert done.returncode == 0, (done.stdout[-4000:], done.stderr[-4000:])
-    return done.stdout
+    assert done.returncode == code, (done.stdout[-4000:], done.stderr[-4000:])
+    return done.stdout + done.stderr
 
 
 def _lake(settings: Settings) -> dict[str, str]:
@@ -140,6 +140,10 @@ def runs(tmp_path_factory):
                 else "/version"
             )
             found["in_process_log"] = log.json()
+            api.client.patch(f"/dags/{DAG}", json={"is_paused": True}).raise_for_status()
+            found["cli_paused"] = _reelops(
+                settings, "pipeline", "run", "--start", str(DAYS[0]), "--end", str(DAYS[1]), code=2
+            )
         found["lake_after"] = _lake(settings)
         yield found
 
@@ -176,6 +180,8 @@ def test_the_cli_triggers_through_the_rest_api_with_params_when_airflow_is_up(ru
     assert "reelops_daily: triggered on the running Airflow: http://127.0.0.1:" in out
     assert f"reelops_daily [{DAYS[0]}, {DAYS[1]}): success" in out
     assert "in-process" not in out
+    # A paused DAG would leave the triggered run queued forever: the CLI says so instead.
+    assert "reelops_daily is paused in the running Airflow" in runs["cli_paused"]
     triggered = [
         r for r in runs["all_runs"] if r["conf"] == {"start": str(DAYS[0]), "end": str(DAYS[1])}
     ]

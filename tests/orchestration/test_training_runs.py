@@ -19,7 +19,7 @@ def test_in_process_training_refuses_human_approval_and_reports_failed_tasks(set
 
     monkeypatch.setattr(training, "run_or_trigger", run_dag)
     monkeypatch.setattr(training, "load_spec", lambda name: load_spec(name, approval="human"))
-    with pytest.raises(ReleaseError, match="human approval.*trigger reelops_ranker"):
+    with pytest.raises(ReleaseError, match="human approval.*triggers reelops_ranker there"):
         training.run_training_dag(settings, "ranker")
     assert runs == []  # nobody could answer in-process: the DAG never starts
 
