@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import dag, task
 
 from reelops.orchestration.assets import ONLINE_FEATURES
-from reelops.orchestration.release_tail import release_tasks
+from reelops.orchestration.release_tail import release_tasks, training_params
 
 
 @dag(
@@ -15,6 +15,7 @@ from reelops.orchestration.release_tail import release_tasks
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
+    params=training_params(),
     tags=["reelops", "training", "bitrate"],
     default_args={"retries": 1, "retry_delay": timedelta(minutes=2)},
     doc_md="""

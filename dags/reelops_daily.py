@@ -4,15 +4,32 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import dag, task
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from reelops.orchestration.assets import ONLINE_FEATURES, WAREHOUSE_MARTS
 
 
 @dag(
-    schedule="@daily",
+    # A data-interval timetable: each run covers [day, next day) and starts when the
+    # day is over (a plain "@daily" in Airflow 3 gives runs a zero-length interval).
+    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
     start_date=datetime(2026, 1, 1),
     catchup=False,
+    params={
+        "start": Param(
+            None,
+            type=["null", "string"],
+            title="Start",
+            description="First day to land (YYYY-MM-DD). Empty: the run's data interval.",
+        ),
+        "end": Param(
+            None,
+            type=["null", "string"],
+            title="End",
+            description="Day after the last one (YYYY-MM-DD, exclusive). Empty: the data "
+            "interval, or the day before the trigger when the run has none.",
+        ),
+    },
     max_active_runs=1,
     tags=["reelops", "data"],
     default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
@@ -23,8 +40,11 @@ import) in the lake, pseudonymized, one partition per day, then runs `dbt build`
 (every model and its tests) and publishes the warehouse marts as an Asset, then
 materializes the Feast feature views into the online store up to the end of the
 interval (applying changed definitions first) and publishes the online features as
-the Asset the training DAGs are scheduled on. A run's `conf` may carry
-`start`/`end` to cover a longer interval (`reelops pipeline run`).
+the Asset the training DAGs are scheduled on. Scheduled and backfill runs cover
+their data interval (one UTC day); the Params `start`/`end` cover any other
+interval (`reelops pipeline run` sets them); a trigger with neither covers the
+day before it. An interval where the source has no events is skipped whole (no
+build, no Asset event, so no training starts).
 """,
 )
 def reelops_daily():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import getpass
 import os
 from collections.abc import Iterator
 from functools import lru_cache
@@ -117,15 +118,33 @@ def get_settings() -> Settings:
     return Settings()
 
 
+def airflow_passwords_file(settings: Settings) -> Path:
+    """The simple auth manager's generated passwords (production profile; owner-only)."""
+    return settings.airflow_home / "private" / "passwords.json"
+
+
+def airflow_user() -> str:
+    """The Airflow user this machine's person logs in as: their OS user name."""
+    return getpass.getuser()
+
+
 def airflow_environ(settings: Settings) -> dict[str, str]:
-    """Environment that points Airflow at the project's home, DAGs and metadata database."""
+    """Environment that points Airflow at the project's home, DAGs and metadata database.
+
+    The local profile has no login (every user is an admin, on 127.0.0.1 only); the
+    production profile has one named admin, the OS user, whose generated password is
+    in :func:`airflow_passwords_file`, so approvals are audited to a person.
+    """
     home = settings.airflow_home
+    production = settings.profile == "production"
     env = {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(settings.dags_dir),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        # LocalExecutor starts this many workers; Airflow's 32 swamps a small machine.
+        "AIRFLOW__CORE__PARALLELISM": str(max(2, os.cpu_count() or 2)),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": str(not production),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         # The UI and API listen on this machine only (Airflow's default is every interface).
@@ -133,7 +152,11 @@ def airflow_environ(settings: Settings) -> dict[str, str]:
         "REELOPS_HOME": str(settings.home),
         "REELOPS_PROFILE": settings.profile,
     }
-    if settings.profile == "production":
+    if production:
+        env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] = f"{airflow_user()}:admin"
+        env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] = str(
+            airflow_passwords_file(settings)
+        )
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = settings.pg_dsn().replace(
             "postgresql://", "postgresql+psycopg2://"
         )

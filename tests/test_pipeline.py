@@ -57,7 +57,8 @@ def built(tmp_path_factory):
 def test_daily_dag_runs_end_to_end(built):
     settings, out = built
     assert "reelops_daily [2026-01-01, 2026-01-05): success" in out
-    assert "'land': 'success'" in out and "'build_warehouse': 'success'" in out
+    lines = {line.split()[0]: line.split()[1] for line in out.splitlines() if line.startswith("  ")}
+    assert lines["land"] == "success" and lines["build_warehouse"] == "success"
     marts = settings.marts_dir("world")
     rows = {p.stem: pq.read_metadata(p).num_rows for p in marts.glob("*.parquet")}
     assert rows["dim_members"] > 0 and rows["fct_ranking_interactions"] > 0

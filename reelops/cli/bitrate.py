@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from reelops.cli.console import RegistryVersion, progress_bars
+from reelops.cli.console import RegistryVersion, Verbose, progress_bars
 from reelops.cli.console import fail as _fail
 from reelops.config import get_settings
 
@@ -62,8 +62,13 @@ def _write(out: Path | None, payload: dict) -> None:
 
 
 @bitrate_app.command("train")
-def bitrate_train() -> None:
-    """Run the reelops_bitrate DAG in-process: train, simulate, gates, approval, promotion."""
+def bitrate_train(
+    verbose: Verbose = False,
+) -> None:
+    """Run the reelops_bitrate DAG: train, simulate, gates, approval, promotion.
+
+    On the running Airflow (`reelops airflow up`) if there is one, else in-process.
+    """
     from reelops.bitrate.train import demo_summary
     from reelops.orchestration.training import run_training_dag
     from reelops.quality.release import ReleaseError, release_summary
@@ -71,12 +76,16 @@ def bitrate_train() -> None:
 
     settings = get_settings()
     try:
-        run_training_dag(settings, "bitrate")
+        run_training_dag(settings, "bitrate", verbose=verbose)
     except ReleaseError as error:
         _fail(str(error))
     newest = Registry(settings).list("bitrate")[-1].version
     typer.echo(demo_summary(settings, newest))
-    typer.echo(release_summary(settings, "bitrate", newest))
+    summary = release_summary(settings, "bitrate", newest)
+    verdict = summary.splitlines()[0]
+    if not verbose and "gates passed" in verdict:  # failed gates: the whole table says why
+        summary = f"{verdict}\n(gate table: reelops models show bitrate {newest})"
+    typer.echo(summary)
 
 
 @bitrate_app.command("evaluate")

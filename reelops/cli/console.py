@@ -74,3 +74,9 @@ def progress_bars(*, enabled: bool = True) -> Iterator[Progress]:
             bars.update(tasks[stage], completed=done, total=total)
 
         yield update
+
+
+Verbose = Annotated[
+    bool, typer.Option("--verbose", help="Also stream Airflow's and the tools' output.")
+]
+"""The ``--verbose`` of the commands that run a DAG (quiet by default: a line a task)."""

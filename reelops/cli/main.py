@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Annotated, Literal
 import typer
 
 from reelops.cli.bitrate import abr_app, bitrate_app
-from reelops.cli.console import DAY, progress_bars, show_argument_metavars
+from reelops.cli.console import DAY, Verbose, progress_bars, show_argument_metavars
 from reelops.cli.console import day as _day
 from reelops.cli.console import fail as _fail
 from reelops.cli.data import data_app
@@ -163,9 +164,14 @@ def pipeline_run(
     daily: Annotated[
         bool, typer.Option(help="One DAG run per day instead of one run for the interval.")
     ] = False,
+    verbose: Verbose = False,
 ) -> None:
-    """Run the daily DAG in-process through Airflow over [START, END) as one run."""
-    from reelops.orchestration.runs import run_dag
+    """Run the daily DAG over [START, END) as one run (or one per day with --daily).
+
+    On the running Airflow (`reelops airflow up`) if there is one, else in-process.
+    """
+    from reelops.orchestration.api import running_api
+    from reelops.orchestration.dispatch import DagPausedError, run_or_trigger
 
     start, end = _day(start), _day(end)
     if end <= start:
@@ -175,16 +181,25 @@ def pipeline_run(
         n = (end - start).days
         intervals = [(start + timedelta(days=i), start + timedelta(days=i + 1)) for i in range(n)]
     settings = get_settings()
-    # The whole command holds the home's lock, so --daily runs are not interleaved.
-    with home_lock(settings, f"pipeline run {start.date()}..{end.date()}"):
+    api = running_api(settings)
+    # In-process, the whole command holds the home's lock, so --daily runs are not
+    # interleaved; on a running Airflow the DAG's max_active_runs=1 does that.
+    lock = (
+        home_lock(settings, f"pipeline run {start.date()}..{end.date()}") if api is None else None
+    )
+    with lock or contextlib.nullcontext():
         for a, b in intervals:
-            conf = {"start": a.isoformat(), "end": b.isoformat()}
-            result = run_dag(settings, "reelops_daily", conf=conf)
-            typer.echo(
-                f"reelops_daily [{a.date()}, {b.date()}): {result.state} {result.task_states}"
-            )
+            conf = {"start": a.date().isoformat(), "end": b.date().isoformat()}
+            try:
+                result = run_or_trigger(settings, "reelops_daily", conf, api=api, verbose=verbose)
+            except DagPausedError as exc:
+                _fail(str(exc))
+            typer.echo(f"reelops_daily [{a.date()}, {b.date()}): {result.state}")
             if not result.ok:
-                _fail(f"DAG run {result.run_id} ended {result.state}; see the task logs above")
+                _fail(
+                    f"DAG run {result.run_id} ended {result.state}; tasks not successful: "
+                    f"{result.unsuccessful} (their logs: the Airflow UI, or the run log above)"
+                )
 
 
 @warehouse_app.command("build")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from reelops.cli.console import RegistryVersion
+from reelops.cli.console import RegistryVersion, Verbose
 from reelops.cli.console import fail as _fail
 from reelops.config import get_settings
 
@@ -18,22 +18,35 @@ app = typer.Typer(
 
 
 @app.command("train")
-def train_command() -> None:
-    """Run the reelops_ranker DAG in-process: train, evaluate, gates, approval, promotion."""
+def train_command(
+    verbose: Verbose = False,
+) -> None:
+    """Run the reelops_ranker DAG: train, evaluate, gates, approval, promotion.
+
+    On the running Airflow (`reelops airflow up`) if there is one, else in-process.
+    """
     from reelops.orchestration.training import run_training_dag
     from reelops.quality.release import ReleaseError, release_summary
     from reelops.ranking.train import run_dir
 
     settings = get_settings()
     try:
-        result = run_training_dag(settings, "ranker")
+        result = run_training_dag(settings, "ranker", verbose=verbose)
     except ReleaseError as error:
         _fail(str(error))
     workdir = run_dir(settings, result.run_id)
-    typer.echo((workdir / "report.txt").read_text())
+    report = (workdir / "report.txt").read_text()
     saved = json.loads((workdir / "candidate.json").read_text())
+    summary = release_summary(settings, "ranker", saved["version"])
+    if not verbose:  # the headline: the hold-out and the table beside the baselines
+        report = "\n\n".join(report.split("\n\n")[:2])
+        report += f"\n(full report: {workdir / 'report.txt'})"
+        verdict = summary.splitlines()[0]
+        if "gates passed" in verdict:  # failed gates: the whole table says why
+            summary = f"{verdict}\n(gate table: reelops models show ranker {saved['version']})"
+    typer.echo(report)
     typer.echo(f"trained ranker version {saved['version']} (work folder {workdir})")
-    typer.echo(release_summary(settings, "ranker", saved["version"]))
+    typer.echo(summary)
 
 
 @app.command("evaluate")

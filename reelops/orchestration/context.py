@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reelops.config import Settings, get_settings
@@ -30,35 +30,48 @@ class RunValues:
         conf: The run's ``conf`` (``start``/``end``, ``spec``, ``approval``, ``source``).
         data_interval: The run's data interval as Airflow gives it (None for runs
             without one, e.g. manual or asset-triggered runs).
+        run_after: When the run was due (Airflow's ``run_after``); names the day a run
+            without conf or data interval covers.
     """
 
     settings: Settings
     run_id: str
     conf: Mapping[str, Any] = field(default_factory=dict)
     data_interval: tuple[Any, Any] = (None, None)
+    run_after: Any = None
 
     def interval(self) -> tuple[datetime, datetime]:
-        """The interval the run covers: ``conf`` start/end if given, else its data interval.
+        """The interval the run covers.
 
-        ``reelops pipeline run`` passes an explicit interval so that one run can cover a
-        day or many months of imported history.
+        In order: ``conf`` start/end when both are given (``reelops pipeline run`` and
+        the UI's trigger form, so one run can cover a day or years of imported
+        history); else the run's data interval (scheduled and backfill runs, manual
+        runs with a logical date); else, for a run with none or an empty one (a UI
+        trigger without a logical date), the last whole UTC day before it was due.
 
         Raises:
-            ValueError: No interval at all, or its end is not after its start.
+            ValueError: ``conf`` gives an interval whose end is not after its start, or
+                the run has no interval and no time it was due.
         """
         if self.conf.get("start") and self.conf.get("end"):
-            start, end = self.conf["start"], self.conf["end"]
+            start, end = naive_utc(self.conf["start"]), naive_utc(self.conf["end"])
         else:
             start, end = self.data_interval
-        if start is None or end is None:
-            raise ValueError(
-                f"run {self.run_id} has no data interval: trigger it with conf "
-                '{"start": ..., "end": ...} (ISO dates) or let the schedule run it'
-            )
-        start, end = naive_utc(start), naive_utc(end)
+            if start is None or end is None or naive_utc(end) <= naive_utc(start):
+                start, end = self._day_before(end or self.run_after)
+            start, end = naive_utc(start), naive_utc(end)
         if end <= start:
             raise ValueError(f"run interval end {end} is not after its start {start}")
         return start, end
+
+    def _day_before(self, due: Any) -> tuple[datetime, datetime]:
+        if due is None:
+            raise ValueError(
+                f"run {self.run_id} has no data interval: trigger it with conf "
+                '{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"} or let the schedule run it'
+            )
+        day = naive_utc(due).replace(hour=0, minute=0, second=0, microsecond=0)
+        return day - timedelta(days=1), day
 
     @property
     def approval(self) -> str | None:
@@ -85,4 +98,5 @@ def run_values(context: Mapping[str, Any]) -> RunValues:
         run_id=run_id,
         conf=dict(conf),
         data_interval=(context.get("data_interval_start"), context.get("data_interval_end")),
+        run_after=getattr(dag_run, "run_after", None),
     )

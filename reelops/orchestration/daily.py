@@ -5,17 +5,34 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from airflow.sdk.exceptions import AirflowSkipException
+
 from reelops.ingest import land_interval
 from reelops.orchestration.context import run_values
-from reelops.sources import active_source
+from reelops.sources import active_source, source_info
 from reelops.warehouse import build, describe_build
 
 
 def land(**context: Any) -> dict[str, Any]:
-    """Land the run's interval of the active source in the lake."""
+    """Land the run's interval of the active source in the lake.
+
+    Raises:
+        AirflowSkipException: The source has no events in the interval (e.g. the
+            scheduler's run for yesterday over a synthetic world of last January):
+            nothing is landed, and the skip reaches the build and the features, so no
+            Asset event starts a training on unchanged data.
+    """
     run = run_values(context)
     start, end = run.interval()
-    result = land_interval(run.settings, active_source(run.settings), start, end)
+    source = active_source(run.settings)
+    info = source_info(run.settings, source)
+    if info.first_ts is None or info.last_ts < start or info.first_ts >= end:
+        raise AirflowSkipException(
+            f"source {source!r} has events from {info.first_ts} to {info.last_ts}, none in "
+            f"[{start}, {end}): nothing to land; trigger the DAG with Params start/end "
+            "inside the source's span, or `reelops pipeline run --start ... --end ...`"
+        )
+    result = land_interval(run.settings, source, start, end)
     summary = asdict(result)
     summary.update(start=start.isoformat(), end=end.isoformat(), lake_dir=str(result.lake_dir))
     print(f"landed {result.source} [{start}, {end}): {result.rows}")

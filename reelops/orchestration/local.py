@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import signal
 import subprocess
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from reelops.config import LOOPBACK, Settings, airflow_environ
+from reelops.config import (
+    LOOPBACK,
+    Settings,
+    airflow_environ,
+    airflow_passwords_file,
+    airflow_user,
+)
+from reelops.orchestration.api import record_running
 from reelops.orchestration.runs import airflow_bin, ensure_airflow_db
 from reelops.processes import start_group, stop, wait_for_http
 
@@ -33,10 +42,38 @@ def wait_healthy(port: int, timeout_s: float = 180.0) -> None:
     wait_for_http(url, timeout_s, "Airflow's api-server")
 
 
+def ensure_airflow_password(settings: Settings) -> Path | None:
+    """Production profile: generate the OS user's Airflow password once, owner-only.
+
+    Airflow's simple auth manager would generate it too, but print it to the
+    api-server's log and leave the file readable by everyone; written here first
+    (mode 0600 in a 0700 folder), Airflow only reads it. Returns the file, or None on
+    the local profile (no login there).
+    """
+    if settings.profile != "production":
+        return None
+    path = airflow_passwords_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    passwords = json.loads(path.read_text() or "{}") if path.exists() else {}
+    if airflow_user() not in passwords:
+        passwords[airflow_user()] = secrets.token_urlsafe(18)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(json.dumps(passwords) + "\n")
+    path.chmod(0o600)
+    return path
+
+
 @contextmanager
 def running_airflow(settings: Settings, port: int, components=COMPONENTS):
-    """Start Airflow's components; stop all of them on exit, however it is left."""
+    """Start Airflow's components; stop all of them on exit, however it is left.
+
+    While they run, the port is recorded in the Airflow home, so the CLI triggers its
+    runs on this Airflow (:mod:`reelops.orchestration.dispatch`).
+    """
     ensure_airflow_db(settings)
+    ensure_airflow_password(settings)
     env = {
         **os.environ,
         **airflow_environ(settings),
@@ -46,12 +83,22 @@ def running_airflow(settings: Settings, port: int, components=COMPONENTS):
     log_dir = settings.airflow_home / "logs" / "components"
     log_dir.mkdir(parents=True, exist_ok=True)
     processes: list[subprocess.Popen] = []
+    record: Path | None = None
     try:
-        for component in components:
+        # The api-server first: the scheduler may queue a task at once (a run due, or
+        # one left queued), and a task started before the execution API answers fails.
+        ordered = sorted(components, key=lambda c: c != "api-server")
+        processes.append(_start(ordered[0], env, port, log_dir))
+        if ordered[0] == "api-server":
+            wait_healthy(port)
+        for component in ordered[1:]:
             processes.append(_start(component, env, port, log_dir))
         wait_healthy(port)
+        record = record_running(settings, port)
         yield processes
     finally:
+        if record is not None:
+            record.unlink(missing_ok=True)
         stop(processes)
 
 
@@ -61,7 +108,12 @@ def serve_forever(settings: Settings, port: int) -> None:
     print(f"starting Airflow ({', '.join(COMPONENTS)}) with home {settings.airflow_home} ...")
     try:
         with running_airflow(settings, port) as processes:
-            print(f"Airflow is up: http://127.0.0.1:{port}  (no login on the local profile)")
+            if settings.profile == "production":
+                password = airflow_passwords_file(settings)
+                login = f"log in as {airflow_user()!r}, password in {password}"
+            else:
+                login = "no login on the local profile"
+            print(f"Airflow is up: http://127.0.0.1:{port}  ({login})")
             print(f"component logs: {settings.airflow_home / 'logs' / 'components'}")
             print("press Ctrl-C to stop")
             while all(p.poll() is None for p in processes):

@@ -50,6 +50,27 @@ class ReleaseApproval(ApprovalOperator):
         return super().execute_complete(context=context, event=event)
 
 
+def training_params() -> dict[str, Param]:
+    """The training DAGs' Params: the UI's trigger form asks for them; ``conf`` fills them."""
+    return {
+        "approval": Param(
+            None,
+            type=["null", "string"],
+            enum=[None, "auto", "human"],
+            title="Approval",
+            description="Empty: the spec's. `human` parks the run at `approval` for a person; "
+            "a run can ask for a person but never skip one the spec asks for.",
+        ),
+        "spec": Param(
+            None,
+            type=["null", "string"],
+            title="Spec file",
+            description="Another model spec (YAML path), e.g. a small grid for tests. Empty: "
+            "models/<model>.yaml.",
+        ),
+    }
+
+
 def release_tasks(model: str, saved: Any):
     """Append gates, approval and promotion/rejection to a training DAG.
 

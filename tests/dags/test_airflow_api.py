@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-import socket
-import time
-
-import httpx
 import pytest
-
-from reelops.orchestration.local import running_airflow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from airflow_stack import airflow_stack
 
 
 @pytest.mark.slow
 def test_api_server_lists_project_dags_without_import_errors(settings):
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    with running_airflow(settings, port, components=("api-server", "dag-processor")) as procs:
-        token = httpx.get(f"{base}/auth/token", timeout=10).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        dag_ids: list[str] = []
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and "reelops_daily" not in dag_ids:
-            time.sleep(2)
-            body = httpx.get(f"{base}/api/v2/dags", headers=headers, timeout=10).json()
-            dag_ids = [d["dag_id"] for d in body["dags"]]
-        errors = httpx.get(f"{base}/api/v2/importErrors", headers=headers, timeout=10).json()
+    with airflow_stack(settings, components=("api-server", "dag-processor")) as (api, procs):
+        api.wait_for_dag("reelops_daily")
+        dag_ids = [d["dag_id"] for d in api.client.get("/dags").json()["dags"]]
+        errors = api.client.get("/importErrors").json()
         assert all(p.poll() is None for p in procs)
     assert "reelops_daily" in dag_ids
     assert errors["total_entries"] == 0, errors

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -19,7 +18,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "quality"))
 import toy_model  # noqa: E402
-from test_release_approval import _free_port, use_toy_dags  # noqa: E402
+from airflow_stack import airflow_stack  # noqa: E402
+from test_release_approval import use_toy_dags  # noqa: E402
 
 from reelops.config import Settings, get_settings  # noqa: E402
 from reelops.orchestration import local as airflow_local  # noqa: E402
@@ -57,18 +57,12 @@ print("RUN " + run.run_id + " " + str(run.state), flush=True)
             line.split()[1:] for line in done.stdout.splitlines() if line.startswith("RUN ")
         )
         assert state == "success"
-        port = _free_port()
-        components = ("api-server", "dag-processor")
-        with airflow_local.running_airflow(settings, port, components=components):
-            base = f"http://127.0.0.1:{port}"
-            token = httpx.get(f"{base}/auth/token", timeout=10).json()["access_token"]
-            client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30)
-            deadline = time.monotonic() + 180
-            while "toy_release" not in client.get(f"{base}/api/v2/dags").text:
-                assert time.monotonic() < deadline, "the toy DAG was never parsed"
-                time.sleep(2)
+        with airflow_stack(settings, components=("api-server", "dag-processor")) as (api, _):
+            api.wait_for_dag("toy_release")
+            token = api.client.headers["Authorization"]
+            client = httpx.Client(headers={"Authorization": token}, timeout=30)
             yield {
-                "base": base,
+                "base": api.base_url,
                 "client": client,
                 "run_id": run_id,
                 "version": version,

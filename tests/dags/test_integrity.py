@@ -15,7 +15,7 @@ HEAVY = ("feast", "xgboost", "evidently", "bentoml", "dbt", "duckdb", "pandas", 
 # DAGs' shared release tail, both Airflow objects only.
 TOP_IMPORTS = (
     "from reelops.orchestration.assets import ",
-    "from reelops.orchestration.release_tail import release_tasks",
+    "from reelops.orchestration.release_tail import release_tasks, training_params",
 )
 PARSE_TIME_MODULES = {
     "reelops",

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
+from airflow_stack import airflow_stack, finished_run, wait
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "quality"))
 import toy_model  # noqa: E402
@@ -126,12 +125,6 @@ for run_conf in json.loads({json.dumps(json.dumps(runs))}):
     assert unknown["gates"] == "failed" and unknown["released"] == "upstream_failed"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 SETTLE_S = 2.0  # after the scheduler has the paused task's executor event
 
 
@@ -144,50 +137,23 @@ def _executor_reported(settings, run_id: str, task_id: str) -> bool | None:
     return True if seen else None
 
 
-def _wait(what: str, probe, timeout_s: float = 300.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if (found := probe()) is not None:
-            return found
-        time.sleep(2)
-    raise TimeoutError(f"waited {timeout_s:.0f} s for {what}")
-
-
 @pytest.mark.slow
 def test_human_approval_waits_and_rest_answers_promote_or_reject(
     settings, toy_dags, tmp_path, monkeypatch
 ):
     spec = toy_model.write_spec(tmp_path, approval="human")
     approved, rejected = toy_model.save(settings, 2.0), toy_model.save(settings, 2.0, seed=4)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}/api/v2"
-    components = ("api-server", "scheduler", "dag-processor")
-    with airflow_local.running_airflow(settings, port, components=components):
-        token = httpx.get(f"http://127.0.0.1:{port}/auth/token", timeout=10).json()
-        client = httpx.Client(
-            headers={"Authorization": f"Bearer {token['access_token']}"}, timeout=30
-        )
-
-        def dag_listed():
-            body = client.get(f"{base}/dags").json()
-            return True if any(d["dag_id"] == "toy_release" for d in body["dags"]) else None
-
-        _wait("the toy DAG to be parsed", dag_listed)
-        runs = {}
-        for version in (approved, rejected):
-            answer = client.post(
-                f"{base}/dags/toy_release/dagRuns",
-                json={"logical_date": None, "conf": conf(version, spec, "human")},
-            )
-            assert answer.status_code == 200, answer.text
-            runs[version] = answer.json()["dag_run_id"]
+    with airflow_stack(settings) as (api, _):
+        client = api.client
+        api.wait_for_dag("toy_release")
+        runs = {v: api.trigger("toy_release", conf(v, spec, "human")) for v in (approved, rejected)}
 
         def ti_state(run_id: str, task_id: str) -> str | None:
-            url = f"{base}/dags/toy_release/dagRuns/{run_id}/taskInstances/{task_id}"
+            url = f"/dags/toy_release/dagRuns/{run_id}/taskInstances/{task_id}"
             return client.get(url).json().get("state")
 
         for run_id in runs.values():
-            _wait(
+            wait(
                 f"approval of {run_id} to await input",
                 lambda r=run_id: True if ti_state(r, "approval") == "awaiting_input" else None,
             )
@@ -196,14 +162,14 @@ def test_human_approval_waits_and_rest_answers_promote_or_reject(
         # externally"). A person takes longer; wait for that report, however loaded the
         # machine is, rather than for a fixed time.
         for run_id in runs.values():
-            _wait(
+            wait(
                 f"the executor's report of {run_id}'s paused approval",
                 lambda r=run_id: _executor_reported(settings, r, "approval"),
             )
         time.sleep(SETTLE_S)
         # Waiting for a person: nothing promoted yet, the run is still running.
         assert Registry(settings).production("toy") is None
-        run_url = f"{base}/dags/toy_release/dagRuns/{runs[approved]}"
+        run_url = f"/dags/toy_release/dagRuns/{runs[approved]}"
         assert client.get(run_url).json()["state"] == "running"
         hitl = f"{run_url}/taskInstances/approval/-1/hitlDetails"
         detail = client.get(hitl).json()
@@ -215,19 +181,18 @@ def test_human_approval_waits_and_rest_answers_promote_or_reject(
             hitl, json={"chosen_options": ["Approve"], "params_input": {"reason": "checked"}}
         )
         assert answer.status_code == 200, answer.text
-        reject_url = f"{base}/dags/toy_release/dagRuns/{runs[rejected]}"
+        reject_url = f"/dags/toy_release/dagRuns/{runs[rejected]}"
         answer = client.patch(
             f"{reject_url}/taskInstances/approval/-1/hitlDetails",
             json={"chosen_options": ["Reject"], "params_input": {"reason": "not this week"}},
         )
         assert answer.status_code == 200, answer.text
 
-        def finished(url: str):
-            state = client.get(url).json()["state"]
-            return state if state in ("success", "failed") else None
-
-        assert _wait("the approved run to finish", lambda: finished(run_url)) == "success"
-        assert _wait("the rejected run to finish", lambda: finished(reject_url)) == "success"
+        for run_id in runs.values():
+            state = wait(
+                f"{run_id} to finish", lambda r=run_id: finished_run(api, "toy_release", r)
+            )
+            assert state == "success", run_id
         assert ti_state(runs[approved], "promote") == "success"
         assert ti_state(runs[approved], "reject") == "skipped"
         assert ti_state(runs[rejected], "promote") == "skipped"

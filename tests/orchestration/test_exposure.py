@@ -40,3 +40,34 @@ def test_raw_source_and_private_files_are_owner_only(settings):
         for path in folder.rglob("*"):
             assert mode(path) == (0o700 if path.is_dir() else 0o600), path
     assert any(settings.sources_dir.rglob("*.parquet"))
+
+
+def test_local_executor_runs_as_many_tasks_as_the_machine_has_cores(settings, monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert airflow_environ(settings)["AIRFLOW__CORE__PARALLELISM"] == "2"
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    assert airflow_environ(settings)["AIRFLOW__CORE__PARALLELISM"] == "16"
+
+
+def test_production_airflow_needs_a_login_with_an_owner_only_generated_password(
+    settings, monkeypatch
+):
+    import json
+
+    from reelops.config import Settings, airflow_passwords_file, airflow_user
+
+    assert airflow_environ(settings)["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] == "True"
+    assert local.ensure_airflow_password(settings) is None  # local: no login, no file
+    production = Settings(home=settings.home, profile="production")
+    env = airflow_environ(production)
+    assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] == "False"
+    assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] == f"{airflow_user()}:admin"
+    path = local.ensure_airflow_password(production)
+    assert path == airflow_passwords_file(production)
+    assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] == str(path)
+    assert mode(path) == 0o600 and mode(path.parent) == 0o700
+    password = json.loads(path.read_text())[airflow_user()]
+    assert len(password) >= 20
+    # Generated once: a restart keeps the password people were given.
+    local.ensure_airflow_password(production)
+    assert json.loads(path.read_text())[airflow_user()] == password

@@ -50,7 +50,21 @@ def test_an_interval_that_does_not_move_forward_is_refused(settings, end):
         run.interval()
 
 
-def test_a_run_without_any_interval_says_how_to_give_one(settings):
+def test_a_trigger_without_conf_or_interval_covers_the_day_before_it_was_due(settings):
+    # The UI's trigger form without a logical date: no data interval, Params left empty.
+    ctx = context({"start": None, "end": None}, interval=(None, None), run_id="manual__1")
+    ctx["dag_run"].run_after = datetime(2026, 1, 5, 13, 30, tzinfo=UTC)
+    assert run_values(ctx).interval() == (datetime(2026, 1, 4), datetime(2026, 1, 5))
+
+
+def test_a_zero_length_data_interval_covers_the_day_before_it(settings):
+    # What a trigger timetable (Airflow 3's plain "@daily") gives: start == end.
+    noon = datetime(2026, 1, 5, 12, tzinfo=UTC)
+    run = run_values(context(interval=(noon, noon)))
+    assert run.interval() == (datetime(2026, 1, 4), datetime(2026, 1, 5))
+
+
+def test_a_run_without_any_interval_or_due_time_says_how_to_give_one(settings):
     run = run_values(context(interval=(None, None), run_id="manual__1"))
     with pytest.raises(ValueError, match=r"manual__1 has no data interval.*conf"):
         run.interval()

@@ -13,13 +13,13 @@ from reelops.specs import load_spec
 def test_in_process_training_refuses_human_approval_and_reports_failed_tasks(settings, monkeypatch):
     runs = []
 
-    def run_dag(_settings, dag_id):
+    def run_dag(_settings, dag_id, **_):
         runs.append(dag_id)
         return DagRunResult(dag_id, "run-1", "failed", {"train": "failed", "gates": "skipped"})
 
-    monkeypatch.setattr(training, "run_dag", run_dag)
+    monkeypatch.setattr(training, "run_or_trigger", run_dag)
     monkeypatch.setattr(training, "load_spec", lambda name: load_spec(name, approval="human"))
-    with pytest.raises(ReleaseError, match="human approval.*trigger reelops_ranker"):
+    with pytest.raises(ReleaseError, match="human approval.*triggers reelops_ranker there"):
         training.run_training_dag(settings, "ranker")
     assert runs == []  # nobody could answer in-process: the DAG never starts
 
@@ -34,6 +34,6 @@ def test_in_process_training_refuses_human_approval_and_reports_failed_tasks(set
 
 def test_a_successful_run_is_returned(settings, monkeypatch):
     done = DagRunResult("reelops_ranker", "run-2", "success", {"train": "success"})
-    monkeypatch.setattr(training, "run_dag", lambda _settings, dag_id: done)
+    monkeypatch.setattr(training, "run_or_trigger", lambda _settings, dag_id, **_: done)
     monkeypatch.setattr(training, "load_spec", lambda name: load_spec(name, approval="auto"))
     assert training.run_training_dag(settings, "ranker") is done
