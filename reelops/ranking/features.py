@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from reelops.features.training import build_training_set
-from reelops.ranking.baselines import EASE, MostPopular
+from reelops.ranking.baselines import MostPopular
 from reelops.ranking.candidates import SOURCES, CandidateConfig, CandidateGenerator, Candidates
 
 REQUEST_TIME = "request_time"
@@ -31,11 +31,13 @@ CROSS_COLUMNS = (
     "x_n_sources",
     *(f"x_rank_{s}" for s in SOURCES),
     *(f"x_score_{s}" for s in SOURCES),
-    "x_score_ease",
     "x_score_knn",
     "x_popular_recent",
+    "x_history_titles",
+    "x_popular_member_window",
+    "x_release_gap",
 )
-EASE_L2 = 200.0
+MEMBER_WINDOW_DAYS = 30.0  # x_popular_member_window: views in the month before the member's last
 COMPLETED = 0.9  # completion from which a view is graded "completed" (dbt's threshold)
 
 
@@ -103,7 +105,7 @@ def cross_columns(
     }
     for i, source in enumerate(SOURCES):
         columns[f"x_rank_{source}"] = found.ranks[:, i].astype(np.int32)
-    scored = {f"x_score_{name}": np.full(len(cols), np.nan) for name in (*SOURCES, "ease", "knn")}
+    scored = {f"x_score_{name}": np.full(len(cols), np.nan) for name in (*SOURCES, "knn")}
     chunk = generator.config.chunk_size
     reuse = bool(found.source_scores) and len(keys) <= chunk
     for lo in range(0, len(keys), chunk):
@@ -111,14 +113,67 @@ def cross_columns(
         members = keys[lo : lo + chunk]
         scores = dict(found.source_scores) if reuse else generator._source_scores(members)
         history = generator.data.history(members)
-        scores["ease"] = generator.ease.score_history(history)
+        # EASE and ALS score every candidate, whichever source proposed it.
+        scores.setdefault("ease", generator.ease.score_history(history))
+        scores.setdefault("als", generator.als.score(members))
         scores["knn"] = generator.knn.score_history(history)
         at = (member_pos[in_chunk] - lo, cols[in_chunk])
         for name, values in scores.items():
             picked = values[at]
             scored[f"x_score_{name}"][in_chunk] = np.where(np.isfinite(picked), picked, np.nan)
     columns.update(scored)
+    columns.update(member_time_columns(generator, rows, member_pos, cols))
     return columns
+
+
+def member_time_columns(
+    generator: CandidateGenerator, rows: np.ndarray, member_pos: np.ndarray, cols: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Features of the member's own time: history size, what was popular then, release gap.
+
+    ``x_history_titles``: titles the member watched; ``x_popular_member_window``: members
+    who watched the title in the :data:`MEMBER_WINDOW_DAYS` before the member's last view
+    (what was popular when this member was last active: members of a per-member hold-out
+    are active at different times); ``x_release_gap``: the title's release age minus the
+    mean release age of the member's recent titles (fans of new releases).
+
+    Args:
+        generator: The fitted sources.
+        rows: History row of each member asked for (-1 = no history).
+        member_pos: Per candidate, the index into ``rows``.
+        cols: Per candidate, the title column.
+    """
+    matrix, cells = generator.data.matrix, generator.data.cells
+    known = rows >= 0
+    n_titles = np.zeros(len(rows))
+    n_titles[known] = np.diff(matrix.indptr)[rows[known]]
+    last = cells.groupby("row")["ts"].max().reindex(range(matrix.shape[0]))
+    last_ts = np.full(len(rows), np.datetime64("NaT"), dtype="datetime64[ns]")
+    last_ts[known] = last.to_numpy(dtype="datetime64[ns]")[rows[known]]
+    # Cells sorted by (title, time): a title's views in a window are one searchsorted range.
+    order = np.lexsort((cells["ts"].to_numpy(), cells["col"].to_numpy()))
+    sorted_col = cells["col"].to_numpy()[order].astype(np.int64)
+    sorted_ts = cells["ts"].to_numpy(dtype="datetime64[ns]")[order].astype(np.int64)
+    span = np.int64(sorted_ts.max(initial=0) - sorted_ts.min(initial=0) + 1)
+    base = sorted_ts.min(initial=0)
+    keys = sorted_col * span + (sorted_ts - base)
+    end = last_ts[member_pos].astype(np.int64)
+    window = np.int64(MEMBER_WINDOW_DAYS * 86_400e9)
+    valid = ~np.isnat(last_ts[member_pos])
+    hi = np.searchsorted(keys, cols * span + np.clip(end - base, 0, span - 1), side="right")
+    lo = np.searchsorted(keys, cols * span + np.clip(end - window - base, 0, span - 1))
+    popular = np.where(valid, hi - lo, 0).astype(np.float64)
+    release = np.nan_to_num(generator.release_days, nan=0.0)
+    recent = generator.recent
+    counts = np.asarray(recent.sum(axis=1)).ravel()
+    mean_release = np.asarray(recent @ release).ravel() / np.maximum(counts, 1.0)
+    member_release = np.full(len(rows), np.nan)
+    member_release[known] = mean_release[rows[known]]
+    return {
+        "x_history_titles": n_titles[member_pos],
+        "x_popular_member_window": popular,
+        "x_release_gap": release[cols] - member_release[member_pos],
+    }
 
 
 def fit_generator(
@@ -127,13 +182,11 @@ def fit_generator(
     members: pd.DataFrame | None,
     as_of: pd.Timestamp,
     config: CandidateConfig,
-    ease_l2: float = EASE_L2,
 ) -> CandidateGenerator:
     """Candidate sources fitted on the history strictly before ``as_of``, with the extra
-    scorers the cross features need (EASE, recency-weighted popularity, release ages)."""
+    scorers the cross features need (recency-weighted popularity, release ages)."""
     history = history[history["ts"] < as_of]
     generator = CandidateGenerator(history, titles, members, as_of=as_of, config=config)
-    generator.ease = EASE(ease_l2).fit_matrix(generator.data, titles)
     recent = MostPopular(half_life_days=config.popularity_half_life_days or 7.0)
     generator.recent_popularity = recent.fit_matrix(generator.data, titles).score(["?"])[0]
     release = pd.to_datetime(titles["release_date"], errors="coerce").to_numpy()
@@ -144,11 +197,23 @@ def fit_generator(
 
 
 def candidate_rows(
-    generator: CandidateGenerator, member_keys: Sequence[str] | np.ndarray
+    generator: CandidateGenerator,
+    member_keys: Sequence[str] | np.ndarray,
+    request_times: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Each member's candidates with cross features and the request time, grouped by member."""
+    """Each member's candidates with cross features and the request time, grouped by member.
+
+    Args:
+        generator: The fitted sources.
+        member_keys: Members to serve.
+        request_times: Per member_key, its own request time (a per-member hold-out's
+            cut-offs); default the generator's request time for everyone.
+    """
     rows = cross_features(generator, generator.generate(np.asarray(member_keys, dtype=object)))
-    rows[REQUEST_TIME] = generator.as_of
+    if request_times is None:
+        rows[REQUEST_TIME] = generator.as_of
+    else:
+        rows[REQUEST_TIME] = request_times.reindex(rows["member_key"]).to_numpy()
     return rows
 
 
@@ -224,8 +289,27 @@ def labelled_rows(
         Candidate rows with cross features, ``request_time`` and ``label``; possibly empty.
     """
     labels = graded_labels(interactions, impressions, generator.as_of, end)
+    return sampled_rows(generator, labels, None, negatives_per_positive, seed)
+
+
+def sampled_rows(
+    generator: CandidateGenerator,
+    labels: pd.DataFrame,
+    request_times: pd.Series | None,
+    negatives_per_positive: int,
+    seed: int,
+) -> pd.DataFrame:
+    """Graded candidate rows of the members with a positive label (see :func:`labelled_rows`).
+
+    Args:
+        generator: Sources fitted on the history before the labels.
+        labels: ``member_key, title_id, label`` (0/1/2).
+        request_times: Per member, its request time; None = the generator's.
+        negatives_per_positive: Unlabelled candidates kept per positive.
+        seed: Sampling seed.
+    """
     positive_members = labels.loc[labels[LABEL] > 0, "member_key"].unique()
-    rows = candidate_rows(generator, positive_members)
+    rows = candidate_rows(generator, positive_members, request_times)
     rows = rows.merge(labels, on=["member_key", "title_id"], how="left")
     rows[LABEL] = rows[LABEL].fillna(0).astype(np.int8)
     n_pos = rows.groupby("member_key", observed=True)[LABEL].transform(lambda s: int((s > 0).sum()))
