@@ -41,15 +41,21 @@ def evaluate_command(
         str | None, typer.Option(help="Registry version (default: production, else newest).")
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = None,
+    holdout: Annotated[
+        str | None,
+        typer.Option(help="per_member or global (default: the one the version was judged on)."),
+    ] = None,
 ) -> None:
-    """Evaluate a ranker version beside the baselines on the temporal hold-out."""
+    """Evaluate a ranker version's judged model beside the baselines on a hold-out."""
     from reelops.ranking.evidence import evaluate_version
     from reelops.ranking.recommend import RecommendError, resolve_version
 
     settings = get_settings()
     try:
         version, stage = resolve_version(settings, version)
-        report = evaluate_version(settings, version)
+        if holdout not in (None, "per_member", "global"):
+            raise ValueError(f"--holdout must be per_member or global, got {holdout!r}")
+        report = evaluate_version(settings, version, holdout)
     except (RecommendError, FileNotFoundError, ValueError) as error:
         _fail(str(error))
     typer.echo(f"ranker {version} ({stage})")
