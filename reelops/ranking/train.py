@@ -13,27 +13,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from reelops.config import Settings
 from reelops.features.store import open_store
 from reelops.features.versions import feature_service_version
-from reelops.ranking.baseline_suite import tune_sources
-from reelops.ranking.baselines import EASE
 from reelops.ranking.candidate_index import CandidateIndex
-from reelops.ranking.candidates import CandidateConfig, candidate_recall, recall_by_source
+from reelops.ranking.candidates import CandidateConfig
 from reelops.ranking.data import load_ranking_data
 from reelops.ranking.features import FeatureSet, store_columns
 from reelops.ranking.full_ranking import evaluate_rankers
-from reelops.ranking.holdout_eval import evaluate_models, model_scorer, with_sources
+from reelops.ranking.holdout_eval import evaluate_models, model_scorer
+from reelops.ranking.holdout_sets import holdout_order, holdout_rows
 from reelops.ranking.protocol import (
     MODEL_NAME,
     configs,
-    member_training_rows,
-    scoring_rows,
     splits,
-    training_rows,
 )
 from reelops.ranking.ranker import EVALUATED_DIR, RankerModel, fit_ranker
 from reelops.ranking.recommend import RankerRuntime, resolve_version
@@ -44,58 +39,6 @@ def run_dir(settings: Settings, run_id: str) -> Path:
     """The work folder of one training run."""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
     return settings.home / "ranker" / "runs" / safe
-
-
-def _holdouts(ev) -> list[str]:
-    """The judged hold-out first, then the other one, reported beside it."""
-    other = "global" if ev.holdout == "per_member" else "per_member"
-    return [ev.holdout, other]
-
-
-def _rows_for(settings, spec, data, holdout: str, tr, ev) -> dict[str, Any]:
-    """Validation, evaluation and refit rows of one hold-out, sources chosen on validation."""
-    outer, inner = splits(data, ev, tr, holdout)
-    sources = tune_sources(inner.train, inner.test, data.titles, ev.ease_l2_grid, ev.als_grid, ev.k)
-    tuned = with_sources(tr, sources)
-    service = spec.feature_service
-    if holdout == "per_member":
-        frames = {
-            "inner_train": member_training_rows(settings, data, inner.train, tuned, ev, service),
-            "outer_train": member_training_rows(settings, data, outer.train, tuned, ev, service),
-            "refit_train": member_training_rows(
-                settings, data, data.interactions, tuned, ev, service
-            ),
-        }
-    else:
-        end = pd.Timestamp(data.interactions["ts"].max()) + pd.Timedelta(seconds=1)
-        frames = {
-            "inner_train": training_rows(
-                settings, data, pd.Timestamp(inner.protocol.cutoff), tuned, service
-            ),
-            "outer_train": training_rows(
-                settings, data, pd.Timestamp(outer.protocol.cutoff), tuned, service
-            ),
-            "refit_train": training_rows(settings, data, end, tuned, service),
-        }
-    frames["inner_eval"] = scoring_rows(settings, data, inner, tuned, service)
-    frames["outer_eval"] = scoring_rows(settings, data, outer, tuned, service)
-    size = tuned.candidate_config().total
-    recall = recall_by_source(frames["outer_eval"], outer.test)
-    recall[f"ease_top{size}"] = top_n_recall(outer.train, outer.test, data.titles, sources, size)
-    return {
-        "frames": frames,
-        "sources": sources,
-        "protocol": outer.protocol.to_dict(),
-        "validation_protocol": inner.protocol.to_dict(),
-        "candidate_recall": recall,
-    }
-
-
-def top_n_recall(train, test, titles, sources: dict[str, Any], n: int) -> float:
-    """Recall of the held-out titles in EASE's own top ``n`` unwatched titles per member."""
-    ease = EASE(sources["ease_l2"]).fit(train, titles)
-    recs = ease.recommend(np.sort(test["member_key"].unique()), k=n)
-    return candidate_recall(recs, test)
 
 
 def prepare(settings: Settings, spec, workdir: Path, source: str | None = None) -> dict[str, Any]:
@@ -116,9 +59,9 @@ def prepare(settings: Settings, spec, workdir: Path, source: str | None = None) 
     workdir.mkdir(parents=True, exist_ok=True)
     holdouts: dict[str, Any] = {}
     store: tuple[str, ...] = ()
-    for holdout in _holdouts(ev):
+    for holdout in holdout_order(ev):
         try:
-            built = _rows_for(settings, spec, data, holdout, tr, ev)
+            built = holdout_rows(settings, spec, data, holdout, tr, ev)
         except ValueError as error:
             if holdout == ev.holdout:
                 raise
