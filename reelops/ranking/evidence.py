@@ -105,6 +105,7 @@ def evaluate_release(
         meta.get("source"),
         holdout=meta.get("holdout"),
         sources=meta.get("sources"),
+        candidates=meta.get("candidates"),
     )
     report = outcome.report
     labels = [*models, *outcome.baselines]
@@ -167,6 +168,7 @@ def evaluate_version(
         model.meta.get("source"),
         holdout=holdout or fitted_for or judged_on,
         sources=model.meta.get("sources"),
+        candidates=model.meta.get("candidates"),
     )
     return outcome.report
 

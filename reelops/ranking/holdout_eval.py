@@ -64,6 +64,7 @@ def evaluate_models(
     rows: pd.DataFrame | None = None,
     holdout: str | None = None,
     sources: dict[str, Any] | None = None,
+    candidates: dict[str, Any] | None = None,
 ) -> EvaluationOutcome:
     """Evaluate ranker models and the baselines on one of the spec's hold-outs, in one run.
 
@@ -76,12 +77,16 @@ def evaluate_models(
         holdout: ``per_member`` or ``global``; default the spec's.
         sources: EASE and ALS parameters already chosen on this hold-out's validation
             split (:func:`~reelops.ranking.baseline_suite.tune_sources`); else chosen here.
+        candidates: The candidate settings the models were trained with (their
+            ``meta["candidates"]``); default the spec's.
 
     Returns:
         The report (every label's metrics, per segment, each model's NDCG@k minus every
         baseline's as a paired bootstrap) and its inputs.
     """
     tr, ev = configs(spec)
+    if candidates is not None:
+        tr = tr.model_copy(update={"candidates": dict(candidates)})
     data = load_ranking_data(settings, source)
     outer, inner = splits(data, ev, tr, holdout)
     if sources is None:

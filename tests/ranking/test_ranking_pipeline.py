@@ -91,7 +91,7 @@ def test_training_dag_runs_end_to_end_and_releases_the_candidate(world, trained)
     served = json.loads((folder / "meta.json").read_text())
     judged = json.loads((folder / "evaluated" / "meta.json").read_text())
     assert served["fitted_on"] == "all views (refit)"
-    assert judged["fitted_on"] == "global hold-out"
+    assert judged["fitted_on"] == "per_member hold-out"
     assert served["training_rows"] > judged["training_rows"]
 
 
@@ -108,8 +108,8 @@ def test_ranker_beats_random_and_most_popular(world, trained):
     tr, ev = configs(load_spec(SPEC))
     data = load_ranking_data(world, "world")
     outer, _ = splits(data, ev, tr)
-    model = RankerModel.load(workdir / "evaluated" / "global")  # fitted before the hold-out
-    rows = pd.read_parquet(workdir / "global" / "outer_eval.parquet")
+    model = RankerModel.load(workdir / "evaluated" / "per_member")  # fitted before the hold-out
+    rows = pd.read_parquet(workdir / "per_member" / "outer_eval.parquet")
     rankers = {
         "ranker": model_scorer(model, rows, data, outer),
         "random": RandomRanker(seed=3).fit(outer.train, data.titles),
@@ -246,12 +246,14 @@ def test_a_ranker_trained_on_shuffled_labels_is_rejected_and_never_promoted(worl
     assert champion is not None, "the DAG run above promoted the first ranker"
     broken = workdir.parent / "shuffled-labels"
     shutil.rmtree(broken, ignore_errors=True)
-    shutil.copytree(workdir, broken, ignore=shutil.ignore_patterns("model"))
-    rows = pd.read_parquet(broken / "outer_train.parquet")
-    # Shuffled within each request, so groups keep their sizes and sort order.
+    shutil.copytree(workdir, broken, ignore=shutil.ignore_patterns("model", "evaluated"))
     rng = np.random.default_rng(0)
-    rows[LABEL] = rows.groupby("qid")[LABEL].transform(lambda s: rng.permutation(s.to_numpy()))
-    rows.to_parquet(broken / "outer_train.parquet", index=False)
+    # Every model of the run (judged per hold-out, and the refit) learns from shuffled labels.
+    for path in sorted(broken.glob("*/*_train.parquet")):
+        rows = pd.read_parquet(path)
+        # Shuffled within each request, so groups keep their sizes and sort order.
+        rows[LABEL] = rows.groupby("qid")[LABEL].transform(lambda s: rng.permutation(s.to_numpy()))
+        rows.to_parquet(path, index=False)
     spec = load_spec(SPEC)
     train.train(world, spec, broken, [])
     train.evaluate(world, spec, broken)
