@@ -161,6 +161,13 @@ def evaluate_version(
     model = judged_model(folder, holdout)
     judged_on = model.meta.get("holdout")
     fitted_for = (model.meta.get("fitted_on") or "").removesuffix(" hold-out")
+    if holdout and fitted_for and holdout != fitted_for:
+        # Judging a model on a hold-out it was not fitted before would leak its views.
+        raise ValueError(
+            f"ranker {version} has no model fitted before the {holdout} hold-out (its "
+            f"judged model was fitted before the {fitted_for} one); retrain it with "
+            "`reelops ranker train` to evaluate it there"
+        )
     outcome = evaluate_models(
         settings,
         load_spec(MODEL_NAME),
