@@ -92,7 +92,6 @@ class EvaluationConfig(_Strict):
             (the other one is reported beside it).
         holdout_views: New titles held out per member (``per_member``).
         min_history: Titles a member needs before them to be evaluated.
-        min_members: Members an evaluation needs for the gates to decide.
         ease_l2_grid: EASE penalties tried on validation (baseline and source).
         als_grid: ALS parameter lists tried on validation (baseline and source).
     """
@@ -106,7 +105,6 @@ class EvaluationConfig(_Strict):
     holdout: Literal["per_member", "global"] = "global"
     holdout_views: int = Field(10, ge=1)
     min_history: int = Field(5, ge=1)
-    min_members: int = Field(100, ge=1)
     ease_l2_grid: list[float] = [50.0, 100.0, 200.0, 500.0, 1000.0]
     als_grid: dict[str, list[float]] = {
         "factors": [32, 64],
