@@ -81,7 +81,15 @@ def print_table(title: str, rows: list[dict]) -> None:
         print(f"  {row['step']:<64} {row['wall_s']:>8} {row['peak_rss_mib']:>9}")
 
 
-PARTS = ["foundation-demo", "foundation-world", "features", "ranker", "bitrate", "serving"]
+PARTS = [
+    "foundation-demo",
+    "foundation-world",
+    "features",
+    "ranker",
+    "ranker-movielens",
+    "bitrate",
+    "serving",
+]
 
 
 def main() -> None:
@@ -118,9 +126,9 @@ def main() -> None:
             print("\nFeature store: materialization, online lookup, training sets")
             features.print_table(feature_rows)
             print(f"\nwritten to {out}")
-        for part in ("ranker", "bitrate", "serving"):
+        for part in ("ranker", "ranker-movielens", "bitrate", "serving"):
             if part in chosen:
-                model_part(part, work / part, machine)
+                model_part(part.replace("-", "_"), work / part, machine)
 
 
 def model_part(part: str, work: Path, machine: dict) -> None:
@@ -130,7 +138,7 @@ def model_part(part: str, work: Path, machine: dict) -> None:
     module = importlib.import_module(f"benchmarks.{part}")
     try:
         rows = module.run(work)
-    except FileNotFoundError as error:  # the bitrate experiment needs ../shared traces
+    except FileNotFoundError as error:  # ../shared traces; MovieLens-100K
         print(f"\n{part}: skipped: {error}")
         return
     out = RESULTS / f"{part}.json"

@@ -30,14 +30,18 @@ class QualityGate(_Strict):
         metric: The primary metric (a column of the evaluation), e.g. ``ndcg@10``.
         higher_is_better: Direction of ``metric``.
         tolerance: How much worse than the champion the candidate may be, in the
-            metric's units (0 means "not worse").
+            metric's units (0 means "not worse"): the paired CI's lower bound of
+            candidate minus champion must be above ``-tolerance`` (non-inferiority).
         must_beat_baselines: The candidate must beat every baseline's ``metric``.
+        min_units: Paired units (members, traces) a comparison needs for a decision;
+            fewer fail the check as undecided.
     """
 
     metric: str
     higher_is_better: bool = True
     tolerance: float = Field(0.0, ge=0)
     must_beat_baselines: bool = True
+    min_units: int = Field(30, ge=1)
 
 
 class DriftGate(_Strict):

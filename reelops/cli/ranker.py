@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -55,15 +55,19 @@ def evaluate_command(
     out: Annotated[
         Path | None, typer.Option(metavar="FILE", help="Write the JSON report here.")
     ] = None,
+    holdout: Annotated[
+        Literal["per_member", "global"] | None,
+        typer.Option(help="The hold-out (default: the one the version was judged on)."),
+    ] = None,
 ) -> None:
-    """Evaluate a ranker version beside the baselines on the temporal hold-out."""
+    """Evaluate a ranker version's judged model beside the baselines on a hold-out."""
     from reelops.ranking.evidence import evaluate_version
     from reelops.ranking.recommend import RecommendError, resolve_version
 
     settings = get_settings()
     try:
         version, stage = resolve_version(settings, version)
-        report = evaluate_version(settings, version)
+        report = evaluate_version(settings, version, holdout)
     except (RecommendError, FileNotFoundError, ValueError) as error:
         _fail(str(error))
     typer.echo(f"ranker {version} ({stage})")

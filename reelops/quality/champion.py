@@ -41,14 +41,34 @@ def _ci_text(diff: dict[str, float] | None) -> str:
     )
 
 
+def ci_rule(
+    diff: dict[str, float] | None, sign: float, margin: float, min_units: int
+) -> tuple[bool, str]:
+    """Whether a paired comparison clears ``margin`` with its whole 95 % interval.
+
+    ``sign`` is +1 when higher is better: the interval of ``sign * (candidate - other)``
+    must lie above ``margin`` (0 for "beats", ``-tolerance`` for "not worse"). Fewer than
+    ``min_units`` paired units cannot decide and do not pass.
+
+    Returns:
+        (passed, why) with ``why`` naming an undecided comparison, else empty.
+    """
+    if diff is None or diff["units"] < min_units:
+        units = 0 if diff is None else diff["units"]
+        return False, f"too few paired units for a decision ({units} < {min_units}); "
+    low = diff["ci_low"] if sign > 0 else -diff["ci_high"]
+    return low > margin, ""
+
+
 def quality_gate(evidence: ReleaseEvidence, gate: QualityGate) -> list[Check]:
     """Judge the candidate's primary metric against the champion and every baseline.
 
-    The candidate may be worse than the champion by at most ``gate.tolerance`` (in the
-    metric's units, on the hold-out's overall figure); with ``must_beat_baselines`` it
-    must be strictly better than each baseline. Without a champion (the first model)
-    only the baselines judge it. Every comparison also reports a paired bootstrap 95 %
-    interval of the per-unit difference, so a reader sees how sure the verdict is.
+    Every comparison is a paired bootstrap over the hold-out's units, judged by its 95 %
+    interval, not by the means: "beats baseline X" needs the interval of candidate
+    minus X entirely above zero; "not worse than the champion" needs it above
+    ``-gate.tolerance`` (non-inferiority). A comparison with fewer than
+    ``gate.min_units`` paired units fails as undecided. Without a champion (the first
+    model) only the baselines judge it.
 
     Args:
         evidence: One hold-out evaluation of candidate, champion and baselines.
@@ -59,6 +79,7 @@ def quality_gate(evidence: ReleaseEvidence, gate: QualityGate) -> list[Check]:
     """
     metric = gate.metric
     sign = 1.0 if gate.higher_is_better else -1.0
+    direction = "higher" if gate.higher_is_better else "lower"
     if metric not in evidence.overall.columns or metric not in evidence.per_unit.columns:
         return [
             Check(
@@ -76,17 +97,18 @@ def quality_gate(evidence: ReleaseEvidence, gate: QualityGate) -> list[Check]:
     checks = []
     if evidence.champion_version and CHAMPION in overall.index:
         champion = float(overall.loc[CHAMPION])
-        margin = sign * (candidate - champion)  # > 0: candidate better
         diff = paired_difference(evidence.per_unit, metric, CANDIDATE, CHAMPION)
+        passed, why = ci_rule(diff, sign, -gate.tolerance - 1e-12, gate.min_units)
         checks.append(
             Check(
                 "quality",
                 f"{metric} vs champion {evidence.champion_version}",
-                verdict(margin >= -gate.tolerance - 1e-12),
+                verdict(passed),
                 value=candidate - champion,
-                limit=f"{'>=' if gate.higher_is_better else '<='} "
-                f"{fmt(-sign * gate.tolerance, True)}",
-                detail=f"candidate {fmt(candidate)}, champion {fmt(champion)}; {_ci_text(diff)}",
+                limit=f"CI low of candidate - champion ({direction} is better) > "
+                f"{fmt(-gate.tolerance, True)}",
+                detail=f"{why}candidate {fmt(candidate)}, champion {fmt(champion)}; "
+                f"{_ci_text(diff)}",
             )
         )
     else:
@@ -111,14 +133,16 @@ def quality_gate(evidence: ReleaseEvidence, gate: QualityGate) -> list[Check]:
     for baseline in evidence.baselines:
         value = float(overall.loc[baseline])
         diff = paired_difference(evidence.per_unit, metric, CANDIDATE, baseline)
+        passed, why = ci_rule(diff, sign, 0.0, gate.min_units)
         checks.append(
             Check(
                 "quality",
                 f"{metric} beats {baseline}",
-                verdict(sign * (candidate - value) > 0) if gate.must_beat_baselines else "skip",
+                verdict(passed) if gate.must_beat_baselines else "skip",
                 value=candidate - value,
-                limit=f"{'>' if gate.higher_is_better else '<'} 0",
-                detail=f"candidate {fmt(candidate)}, {baseline} {fmt(value)}; {_ci_text(diff)}",
+                limit=f"CI low of candidate - {baseline} ({direction} is better) > 0",
+                detail=f"{why}candidate {fmt(candidate)}, {baseline} {fmt(value)}; "
+                f"{_ci_text(diff)}",
             )
         )
     return checks

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from reelops.ranking.als import ALS
 from reelops.ranking.baselines import EASE, InteractionMatrix, ItemKNN, MostPopular
 from reelops.ranking.full_ranking import Scorer, evaluate_rankers
 from reelops.ranking.report import metric_names
@@ -54,6 +56,56 @@ def choose_on_validation(
     return grid[best], table
 
 
+def tune_sources(
+    inner_train: pd.DataFrame,
+    inner_test: pd.DataFrame,
+    titles: pd.DataFrame,
+    l2_grid: Sequence[float],
+    als_grid: Mapping[str, Sequence[float]],
+    k: int = 10,
+    threads: int = 2,
+) -> dict[str, Any]:
+    """EASE's penalty and ALS's parameters with the best validation NDCG@k.
+
+    Args:
+        inner_train, inner_test: A validation split made inside the training part.
+        titles: The catalogue.
+        l2_grid: EASE penalties to try.
+        als_grid: Lists of ALS ``factors``, ``regularization``, ``alpha``, ``iterations``.
+        k: Cut-off.
+        threads: ALS threads.
+
+    Returns:
+        ``ease_l2``, ``als`` (parameters) and ``validation`` (NDCG@k of every point).
+    """
+    names = sorted(als_grid)
+    points = [
+        dict(zip(names, values, strict=True))
+        for values in itertools.product(*(als_grid[n] for n in names))
+    ]
+    data = InteractionMatrix.build(inner_train, titles)
+    rankers: dict[str, Scorer] = {
+        f"ease l2={v:g}": EASE(v).fit_matrix(data, titles) for v in l2_grid
+    }
+    for point in points:
+        label = "als " + ",".join(f"{n}={point[n]:g}" for n in names)
+        rankers[label] = ALS(**point, threads=threads).fit_matrix(data, titles)
+    report = evaluate_rankers(
+        inner_train, inner_test, titles, None, rankers, k=k, segments=(), compare=()
+    )
+    ndcg = report.overall[metric_names(k)["ndcg"]]
+    ease_best = int(np.argmax(ndcg.iloc[: len(l2_grid)].to_numpy()))
+    als_best = int(np.argmax(ndcg.iloc[len(l2_grid) :].to_numpy()))
+    return {
+        "ease_l2": float(l2_grid[ease_best]),
+        "als": {
+            n: (int(v) if n in ("factors", "iterations") else float(v))
+            for n, v in points[als_best].items()
+        },
+        "validation": {name: float(v) for name, v in ndcg.items()},
+    }
+
+
 def fit_baselines(
     train: pd.DataFrame,
     titles: pd.DataFrame,
@@ -61,13 +113,14 @@ def fit_baselines(
     l2_grid: Sequence[float] = EASE_L2_GRID,
     neighbours: int = 50,
     popularity_half_life_days: float = 7.0,
+    als: Mapping[str, float] | None = None,
 ) -> dict[str, Scorer]:
     """The report's baselines, fitted on ``train``; EASE's l2 chosen on validation.
 
     Returns:
         ``popular`` (overall), ``popular_recent`` (views weighted by a half-life),
-        ``popular_<by>`` for ``country`` when ``members`` has it, ``item_knn`` and
-        ``ease``.
+        ``popular_<by>`` for ``country`` when ``members`` has it, ``item_knn``,
+        ``ease`` and, given ``als`` parameters, ``als``.
     """
     data = InteractionMatrix.build(train, titles)
     rankers: dict[str, Scorer] = {
@@ -86,7 +139,9 @@ def fit_baselines(
     else:
         l2 = l2_grid[0]
     rankers["ease"] = EASE(l2).fit_matrix(data, titles)
+    if als is not None:
+        rankers["als"] = ALS(**dict(als)).fit_matrix(data, titles)
     return rankers
 
 
-__all__ = ["EASE_L2_GRID", "choose_on_validation", "fit_baselines"]
+__all__ = ["EASE_L2_GRID", "choose_on_validation", "fit_baselines", "tune_sources"]

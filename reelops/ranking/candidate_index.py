@@ -10,7 +10,7 @@ Files in ``<model folder>/candidate_index/``:
   groups and the cold-start lists (most watched titles per country over the last 28 days);
 * ``arrays.npz``: per-member watched history (row, column, last view, best completion),
   genre affinities, recent and finished titles, co-watch neighbours, EASE weights,
-  popularity overall and per group, title genre shares, release ages, fresh titles;
+  ALS factors, popularity overall and per group, title genre shares, release ages, fresh titles;
 * ``titles.parquet``: ``title_id`` (the column order) and ``genres``;
 * ``members.parquet``: ``member_key``, ``row`` (in the history, -1 without one),
   ``n_views`` and ``listed`` (in ``dim_members``).
@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from reelops.ranking.als import ALS
 from reelops.ranking.baselines import EASE, InteractionMatrix, ItemKNN, MostPopular
 from reelops.ranking.candidates import CandidateConfig, CandidateGenerator
 from reelops.ranking.data import RankingData
@@ -122,6 +123,8 @@ class CandidateIndex:
             "popular_by_group": g.popular.by_group,
             "popular_group_of_row": g.popular.group_of_row,
             "ease_weights": np.asarray(g.ease.weights),
+            "als_member_factors": g.als.member_factors,
+            "als_title_factors": g.als.title_factors,
         }
         for name, matrix in (
             ("recent", g.recent),
@@ -231,6 +234,10 @@ def _restore_generator(
     knn.data, knn.weights = data, sparse("knn_weights")
     ease = EASE(meta["ease_l2"])
     ease.data, ease.weights = data, arrays["ease_weights"]
+    als = ALS(**dict(meta["config"].get("als", {})))
+    als.data = data
+    als.member_factors = arrays["als_member_factors"]
+    als.title_factors = arrays["als_title_factors"]
 
     generator = CandidateGenerator.__new__(CandidateGenerator)
     generator.config = CandidateConfig(**meta["config"])
@@ -248,6 +255,7 @@ def _restore_generator(
     generator.affinity = arrays["affinity"]
     generator.log_popularity = arrays["log_popularity"]
     generator.ease = ease
+    generator.als = als
     generator.recent_popularity = arrays["recent_popularity"]
     generator.release_days = arrays["release_days"]
     return generator

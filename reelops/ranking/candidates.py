@@ -2,6 +2,8 @@
 
 Sources, in priority order (:data:`SOURCES`):
 
+* ``ease``: EASE scores of the member's whole history (closed form, strong on real data);
+* ``als``: implicit ALS member x title factor scores;
 * ``cowatch``: item k-NN neighbours of the member's most recent titles;
 * ``genre``: titles of the member's favourite genres (completion-weighted shares of
   the genres watched), ranked by genre match times log popularity;
@@ -24,9 +26,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from reelops.ranking.baselines import InteractionMatrix, ItemKNN, MostPopular, title_index
+from reelops.ranking.als import ALS
+from reelops.ranking.baselines import EASE, InteractionMatrix, ItemKNN, MostPopular, title_index
 
-SOURCES = ("cowatch", "genre", "popular", "fresh")
+SOURCES = ("ease", "als", "cowatch", "genre", "popular", "fresh")
 _DEFAULT_QUOTAS = MappingProxyType({"cowatch": 150, "genre": 150, "popular": 100, "fresh": 50})
 
 
@@ -51,6 +54,9 @@ class CandidateConfig:
             the ones with ``completion >= finished_threshold``.
         finished_threshold: Completion from which a view counts as finished.
         chunk_size: Members scored at a time (bounds memory).
+        ease_l2: EASE's ridge penalty (the source and the ``x_score_ease`` feature).
+        als: :class:`~reelops.ranking.als.ALS` parameters (the source and the
+            ``x_score_als`` feature).
     """
 
     total: int = 300
@@ -64,6 +70,8 @@ class CandidateConfig:
     exclude: str = "watched"
     finished_threshold: float = 0.9
     chunk_size: int = 2048
+    ease_l2: float = 200.0
+    als: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = set(self.quotas) - set(SOURCES)
@@ -193,6 +201,8 @@ class CandidateGenerator:
         self.popular = MostPopular(popular_by, cfg.popularity_half_life_days)
         self.popular.fit_matrix(self.data, titles, members)
         self.knn = ItemKNN(cfg.neighbours).fit_matrix(self.data, titles)
+        self.ease = EASE(cfg.ease_l2).fit_matrix(self.data, titles)
+        self.als = ALS(**dict(cfg.als)).fit_matrix(self.data, titles)
 
         cells, shape = self.data.cells, self.data.matrix.shape
         finished = cells[cells["completion"] >= cfg.finished_threshold]
@@ -218,6 +228,10 @@ class CandidateGenerator:
         affinity = np.zeros((len(keys), self.affinity.shape[1]))
         affinity[rows >= 0] = self.affinity[rows[rows >= 0]]
         scores = {}
+        if cfg.quotas.get("ease", 0):
+            scores["ease"] = self.ease.score(keys)
+        if cfg.quotas.get("als", 0):
+            scores["als"] = self.als.score(keys)
         if cfg.quotas.get("cowatch", 0):
             cowatch = self.knn.score_history(sp.csr_matrix(_dense_rows(self.recent, rows)))
             scores["cowatch"] = np.where(cowatch > 0, cowatch, -np.inf)

@@ -10,7 +10,7 @@ from reelops.quality.evidence import CANDIDATE, ReleaseEvidence, version_folders
 from reelops.ranking.candidates import genre_matrix, genre_shares
 from reelops.ranking.holdout_eval import EvaluationOutcome, evaluate_models
 from reelops.ranking.protocol import MODEL_NAME, configs
-from reelops.ranking.ranker import REFERENCE_FILE, RankerModel
+from reelops.ranking.ranker import EVALUATED_DIR, REFERENCE_FILE, RankerModel
 from reelops.ranking.report import EvaluationReport
 from reelops.registry import Registry
 from reelops.specs import load_spec
@@ -96,9 +96,17 @@ def evaluate_release(
     """
     _, ev = configs(spec)
     folders = version_folders(settings, MODEL_NAME, candidate_version, champion_version)
-    models = {label: RankerModel.load(folder) for label, folder in folders.items()}
-    source = models[CANDIDATE].meta.get("source")
-    outcome = evaluate_models(settings, spec, models, source)
+    models = {label: judged_model(folder) for label, folder in folders.items()}
+    meta = models[CANDIDATE].meta
+    outcome = evaluate_models(
+        settings,
+        spec,
+        models,
+        meta.get("source"),
+        holdout=meta.get("holdout"),
+        sources=meta.get("sources"),
+        candidates=meta.get("candidates"),
+    )
     report = outcome.report
     labels = [*models, *outcome.baselines]
     overall = report.overall.drop(columns="n_members")
@@ -125,12 +133,49 @@ def evaluate_release(
     )
 
 
-def evaluate_version(settings: Settings, version: str) -> EvaluationReport:
-    """``reelops ranker evaluate``: one registry version beside the baselines."""
+def judged_model(folder, holdout: str | None = None) -> RankerModel:
+    """The model a version's evaluation judges: the one fitted before the hold-out.
+
+    A refitted version keeps it in ``evaluated/`` (the served model saw the hold-out),
+    and the one fitted before the other hold-out in ``evaluated_<holdout>/``.
+    """
+    other = folder / f"{EVALUATED_DIR}_{holdout}"
+    if holdout and other.is_dir():
+        return RankerModel.load(other)
+    evaluated = folder / EVALUATED_DIR
+    return RankerModel.load(evaluated if evaluated.is_dir() else folder)
+
+
+def evaluate_version(
+    settings: Settings, version: str, holdout: str | None = None
+) -> EvaluationReport:
+    """``reelops ranker evaluate``: one registry version's judged model beside the baselines.
+
+    Args:
+        settings: Platform settings.
+        version: Registry version.
+        holdout: ``per_member`` or ``global``; default the one the version was judged
+            on. Each hold-out is judged with the model fitted before it.
+    """
     folder = Registry(settings).files(MODEL_NAME, version)
-    model = RankerModel.load(folder)
+    model = judged_model(folder, holdout)
+    judged_on = model.meta.get("holdout")
+    fitted_for = (model.meta.get("fitted_on") or "").removesuffix(" hold-out")
+    if holdout and fitted_for and holdout != fitted_for:
+        # Judging a model on a hold-out it was not fitted before would leak its views.
+        raise ValueError(
+            f"ranker {version} has no model fitted before the {holdout} hold-out (its "
+            f"judged model was fitted before the {fitted_for} one); retrain it with "
+            "`reelops ranker train` to evaluate it there"
+        )
     outcome = evaluate_models(
-        settings, load_spec(MODEL_NAME), {"ranker": model}, model.meta.get("source")
+        settings,
+        load_spec(MODEL_NAME),
+        {"ranker": model},
+        model.meta.get("source"),
+        holdout=holdout or fitted_for or judged_on,
+        sources=model.meta.get("sources"),
+        candidates=model.meta.get("candidates"),
     )
     return outcome.report
 

@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from reelops.features.training import build_training_set
-from reelops.ranking.baselines import EASE, MostPopular
+from reelops.ranking.baselines import MostPopular
 from reelops.ranking.candidates import SOURCES, CandidateConfig, CandidateGenerator, Candidates
+from reelops.ranking.member_time import member_time_columns
 
 REQUEST_TIME = "request_time"
 QUERY_ID = "qid"
@@ -31,11 +32,12 @@ CROSS_COLUMNS = (
     "x_n_sources",
     *(f"x_rank_{s}" for s in SOURCES),
     *(f"x_score_{s}" for s in SOURCES),
-    "x_score_ease",
     "x_score_knn",
     "x_popular_recent",
+    "x_history_titles",
+    "x_popular_member_window",
+    "x_release_gap",
 )
-EASE_L2 = 200.0
 COMPLETED = 0.9  # completion from which a view is graded "completed" (dbt's threshold)
 
 
@@ -103,7 +105,7 @@ def cross_columns(
     }
     for i, source in enumerate(SOURCES):
         columns[f"x_rank_{source}"] = found.ranks[:, i].astype(np.int32)
-    scored = {f"x_score_{name}": np.full(len(cols), np.nan) for name in (*SOURCES, "ease", "knn")}
+    scored = {f"x_score_{name}": np.full(len(cols), np.nan) for name in (*SOURCES, "knn")}
     chunk = generator.config.chunk_size
     reuse = bool(found.source_scores) and len(keys) <= chunk
     for lo in range(0, len(keys), chunk):
@@ -111,13 +113,16 @@ def cross_columns(
         members = keys[lo : lo + chunk]
         scores = dict(found.source_scores) if reuse else generator._source_scores(members)
         history = generator.data.history(members)
-        scores["ease"] = generator.ease.score_history(history)
+        # EASE and ALS score every candidate, whichever source proposed it.
+        scores.setdefault("ease", generator.ease.score_history(history))
+        scores.setdefault("als", generator.als.score(members))
         scores["knn"] = generator.knn.score_history(history)
         at = (member_pos[in_chunk] - lo, cols[in_chunk])
         for name, values in scores.items():
             picked = values[at]
             scored[f"x_score_{name}"][in_chunk] = np.where(np.isfinite(picked), picked, np.nan)
     columns.update(scored)
+    columns.update(member_time_columns(generator, rows, member_pos, cols))
     return columns
 
 
@@ -127,13 +132,11 @@ def fit_generator(
     members: pd.DataFrame | None,
     as_of: pd.Timestamp,
     config: CandidateConfig,
-    ease_l2: float = EASE_L2,
 ) -> CandidateGenerator:
     """Candidate sources fitted on the history strictly before ``as_of``, with the extra
-    scorers the cross features need (EASE, recency-weighted popularity, release ages)."""
+    scorers the cross features need (recency-weighted popularity, release ages)."""
     history = history[history["ts"] < as_of]
     generator = CandidateGenerator(history, titles, members, as_of=as_of, config=config)
-    generator.ease = EASE(ease_l2).fit_matrix(generator.data, titles)
     recent = MostPopular(half_life_days=config.popularity_half_life_days or 7.0)
     generator.recent_popularity = recent.fit_matrix(generator.data, titles).score(["?"])[0]
     release = pd.to_datetime(titles["release_date"], errors="coerce").to_numpy()
@@ -144,11 +147,23 @@ def fit_generator(
 
 
 def candidate_rows(
-    generator: CandidateGenerator, member_keys: Sequence[str] | np.ndarray
+    generator: CandidateGenerator,
+    member_keys: Sequence[str] | np.ndarray,
+    request_times: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Each member's candidates with cross features and the request time, grouped by member."""
+    """Each member's candidates with cross features and the request time, grouped by member.
+
+    Args:
+        generator: The fitted sources.
+        member_keys: Members to serve.
+        request_times: Per member_key, its own request time (a per-member hold-out's
+            cut-offs); default the generator's request time for everyone.
+    """
     rows = cross_features(generator, generator.generate(np.asarray(member_keys, dtype=object)))
-    rows[REQUEST_TIME] = generator.as_of
+    if request_times is None:
+        rows[REQUEST_TIME] = generator.as_of
+    else:
+        rows[REQUEST_TIME] = request_times.reindex(rows["member_key"]).to_numpy()
     return rows
 
 
@@ -224,8 +239,27 @@ def labelled_rows(
         Candidate rows with cross features, ``request_time`` and ``label``; possibly empty.
     """
     labels = graded_labels(interactions, impressions, generator.as_of, end)
+    return sampled_rows(generator, labels, None, negatives_per_positive, seed)
+
+
+def sampled_rows(
+    generator: CandidateGenerator,
+    labels: pd.DataFrame,
+    request_times: pd.Series | None,
+    negatives_per_positive: int,
+    seed: int,
+) -> pd.DataFrame:
+    """Graded candidate rows of the members with a positive label (see :func:`labelled_rows`).
+
+    Args:
+        generator: Sources fitted on the history before the labels.
+        labels: ``member_key, title_id, label`` (0/1/2).
+        request_times: Per member, its request time; None = the generator's.
+        negatives_per_positive: Unlabelled candidates kept per positive.
+        seed: Sampling seed.
+    """
     positive_members = labels.loc[labels[LABEL] > 0, "member_key"].unique()
-    rows = candidate_rows(generator, positive_members)
+    rows = candidate_rows(generator, positive_members, request_times)
     rows = rows.merge(labels, on=["member_key", "title_id"], how="left")
     rows[LABEL] = rows[LABEL].fillna(0).astype(np.int8)
     n_pos = rows.groupby("member_key", observed=True)[LABEL].transform(lambda s: int((s > 0).sum()))

@@ -1,6 +1,13 @@
-"""The ranker's evaluation protocol: spec sections, temporal hold-outs, training and scoring rows.
+"""The ranker's evaluation protocol: spec sections, hold-outs, training and scoring rows.
 
-Protocol: a temporal hold-out (``evaluation.test_share`` of the views, the newest,
+Two hold-outs (``evaluation.holdout`` names the one the model is judged on):
+
+* ``per_member``: each member's last ``evaluation.holdout_views`` new titles
+  (:mod:`reelops.ranking.member_split`); validation is the same split inside the training
+  part, and the ranker learns from ``training.windows`` label windows made the same
+  way one step further back each (window 1 = the last views of the training part,
+  candidates and features from everything before them, per member).
+* ``global``: a temporal hold-out (``evaluation.test_share`` of the views, the newest,
 after one cut-off time) is the test set; a second hold-out inside the training views
 is the validation set the search is judged on. The ranker learns from label windows
 (the last ``training.label_share`` of the views before a cut-off, in
@@ -11,7 +18,7 @@ views and impressions grade the candidates.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -21,13 +28,16 @@ from reelops.config import Settings
 from reelops.ranking.candidates import CandidateConfig
 from reelops.ranking.data import RankingData
 from reelops.ranking.features import (
+    LABEL,
     add_store_features,
     assign_query_ids,
     candidate_rows,
     fit_generator,
     label_windows,
     labelled_rows,
+    sampled_rows,
 )
+from reelops.ranking.member_split import MemberSplit, member_holdout
 from reelops.ranking.split import TemporalSplit, temporal_split, validation_split
 from reelops.specs import validate_section
 
@@ -78,6 +88,12 @@ class EvaluationConfig(_Strict):
         prediction_sample: Hold-out (member, candidate) rows whose scores are compared
             for prediction drift.
         genre_kl_smoothing: Added to every genre share before the KL divergence.
+        holdout: The hold-out the model is judged on: ``per_member`` or ``global``
+            (the other one is reported beside it).
+        holdout_views: New titles held out per member (``per_member``).
+        min_history: Titles a member needs before them to be evaluated.
+        ease_l2_grid: EASE penalties tried on validation (baseline and source).
+        als_grid: ALS parameter lists tried on validation (baseline and source).
     """
 
     k: int = Field(10, ge=1)
@@ -86,6 +102,16 @@ class EvaluationConfig(_Strict):
     head_share: float = Field(0.8, gt=0, lt=1)
     prediction_sample: int = Field(5000, ge=100)
     genre_kl_smoothing: float = Field(0.01, gt=0)
+    holdout: Literal["per_member", "global"] = "global"
+    holdout_views: int = Field(10, ge=1)
+    min_history: int = Field(5, ge=1)
+    ease_l2_grid: list[float] = [50.0, 100.0, 200.0, 500.0, 1000.0]
+    als_grid: dict[str, list[float]] = {
+        "factors": [32, 64],
+        "regularization": [0.1, 1.0],
+        "alpha": [1.0, 10.0],
+        "iterations": [15],
+    }
 
 
 def configs(spec) -> tuple[TrainingConfig, EvaluationConfig]:
@@ -96,13 +122,69 @@ def configs(spec) -> tuple[TrainingConfig, EvaluationConfig]:
     )
 
 
+Split = TemporalSplit | MemberSplit
+
+
 def splits(
-    data: RankingData, ev: EvaluationConfig, tr: TrainingConfig
-) -> tuple[TemporalSplit, TemporalSplit]:
-    """The outer (test) and inner (validation) temporal hold-outs."""
+    data: RankingData, ev: EvaluationConfig, tr: TrainingConfig, holdout: str | None = None
+) -> tuple[Split, Split]:
+    """The outer (test) and inner (validation) hold-outs of ``holdout`` (default the spec's)."""
+    if (holdout or ev.holdout) == "per_member":
+        outer = member_split(data.interactions, ev)
+        return outer, member_split(outer.train, ev)
     outer = temporal_split(data.interactions, test_share=ev.test_share)
     inner = validation_split(outer.train, test_share=tr.validation_share)
     return outer, inner
+
+
+def member_split(interactions: pd.DataFrame, ev: EvaluationConfig) -> MemberSplit:
+    """The spec's per-member hold-out of ``interactions``."""
+    return member_holdout(interactions, n_views=ev.holdout_views, min_history=ev.min_history)
+
+
+def history_generator(data: RankingData, history: pd.DataFrame, tr: TrainingConfig):
+    """Candidate sources fitted on all of ``history`` (request time just after its end)."""
+    as_of = pd.Timestamp(history["ts"].max()) + pd.Timedelta(seconds=1)
+    return fit_generator(history, data.titles, data.members, as_of, tr.candidate_config())
+
+
+def member_training_rows(
+    settings: Settings,
+    data: RankingData,
+    base: pd.DataFrame,
+    tr: TrainingConfig,
+    ev: EvaluationConfig,
+    service: str,
+) -> pd.DataFrame:
+    """Labelled rows from ``tr.windows`` per-member windows inside ``base``, no leakage.
+
+    Window 1 holds out each member's last views of ``base`` (as the evaluation does);
+    window 2 the ones before those, and so on. Each window's candidates and features
+    come from the views before it only, its request time per member is the first
+    held-out view's.
+    """
+    parts, history = [], base
+    for i in range(tr.windows):
+        try:
+            window = member_split(history, ev)
+        except ValueError:
+            break  # no member has enough history left for another window
+        generator = history_generator(data, window.train, tr)
+        labels = window.test.assign(**{LABEL: np.where(window.test["completion"] >= 0.9, 2, 1)})
+        parts.append(
+            sampled_rows(
+                generator,
+                labels[["member_key", "title_id", LABEL]],
+                window.cutoffs,
+                tr.negatives_per_positive,
+                tr.seed + i,
+            )
+        )
+        history = window.train
+    rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if rows.empty:
+        return rows
+    return assign_query_ids(add_store_features(settings, rows, service, source=data.source))
 
 
 def training_rows(
@@ -134,24 +216,33 @@ def training_rows(
 def scoring_rows(
     settings: Settings,
     data: RankingData,
-    split: TemporalSplit,
+    split: Split,
     tr: TrainingConfig,
     service: str,
     member_keys: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Candidates of the hold-out's members at the cut-off, with every feature."""
-    cutoff = pd.Timestamp(split.protocol.cutoff)
-    generator = fit_generator(split.train, data.titles, data.members, cutoff, tr.candidate_config())
+    """Candidates of the hold-out's members at their cut-off, with every feature."""
     keys = np.sort(split.test["member_key"].unique()) if member_keys is None else member_keys
-    rows = candidate_rows(generator, keys)
+    if isinstance(split, MemberSplit):
+        generator = history_generator(data, split.train, tr)
+        rows = candidate_rows(generator, keys, split.cutoffs)
+    else:
+        cutoff = pd.Timestamp(split.protocol.cutoff)
+        config = tr.candidate_config()
+        generator = fit_generator(split.train, data.titles, data.members, cutoff, config)
+        rows = candidate_rows(generator, keys)
     return add_store_features(settings, rows, service, source=data.source)
 
 
 __all__ = [
     "MODEL_NAME",
+    "Split",
     "EvaluationConfig",
     "TrainingConfig",
     "configs",
+    "history_generator",
+    "member_split",
+    "member_training_rows",
     "scoring_rows",
     "splits",
     "training_rows",

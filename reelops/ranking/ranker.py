@@ -16,6 +16,7 @@ from reelops.ranking.features import LABEL, QUERY_ID, FeatureSet
 MODEL_FILE = "model.json"
 META_FILE = "meta.json"
 REFERENCE_FILE = "reference_features.parquet"
+EVALUATED_DIR = "evaluated"  # the judged model beside a refitted one in a version folder
 OBJECTIVES = ("rank:ndcg", "rank:pairwise", "rank:map")
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "rank:ndcg",
@@ -183,6 +184,7 @@ def fit_ranker(
 
 __all__ = [
     "DEFAULT_PARAMS",
+    "EVALUATED_DIR",
     "META_FILE",
     "MODEL_FILE",
     "REFERENCE_FILE",

@@ -99,7 +99,15 @@ class EvaluationReport:
     def table(self) -> str:
         """A readable summary: protocol, metrics per ranker, NDCG per segment, comparisons."""
         lines = []
-        if self.protocol:
+        if self.protocol and self.protocol.get("kind") == "per-member hold-out":
+            p = self.protocol
+            lines.append(
+                f"Per-member hold-out of each member's last {p['n_views']} new titles: "
+                f"{p['n_train']} training interactions, {p['n_test']} held-out titles of "
+                f"{p['n_test_members']} members ({p['n_train_only_members']} with too little "
+                "history kept in training only)."
+            )
+        elif self.protocol:
             p = self.protocol
             lines.append(
                 f"Temporal hold-out at {p['cutoff']}: {p['n_train']} training interactions, "

@@ -19,19 +19,18 @@ from reelops.config import Settings
 from reelops.features.store import open_store
 from reelops.features.versions import feature_service_version
 from reelops.ranking.candidate_index import CandidateIndex
-from reelops.ranking.candidates import CandidateConfig, recall_by_source
+from reelops.ranking.candidates import CandidateConfig
 from reelops.ranking.data import load_ranking_data
 from reelops.ranking.features import FeatureSet, store_columns
 from reelops.ranking.full_ranking import evaluate_rankers
 from reelops.ranking.holdout_eval import evaluate_models, model_scorer
+from reelops.ranking.holdout_sets import holdout_order, holdout_rows
 from reelops.ranking.protocol import (
     MODEL_NAME,
     configs,
-    scoring_rows,
     splits,
-    training_rows,
 )
-from reelops.ranking.ranker import RankerModel, fit_ranker
+from reelops.ranking.ranker import EVALUATED_DIR, RankerModel, fit_ranker
 from reelops.ranking.recommend import RankerRuntime, resolve_version
 from reelops.registry import Registry, training_lineage
 
@@ -43,39 +42,52 @@ def run_dir(settings: Settings, run_id: str) -> Path:
 
 
 def prepare(settings: Settings, spec, workdir: Path, source: str | None = None) -> dict[str, Any]:
-    """Build the training and scoring sets of the search and of the final model.
+    """Build the training and scoring sets of the search, the judged model and the refit.
 
-    Writes ``inner_train``/``inner_eval`` (validation) and ``outer_train``/``outer_eval``
-    (test) parquet files and ``prepared.json`` to ``workdir``.
+    For each hold-out (the spec's, then the other one): EASE and ALS are tuned on its
+    validation split, then ``<holdout>/{inner,outer,refit}_train`` and
+    ``<holdout>/{inner,outer}_eval`` parquet files are written; ``prepared.json`` records
+    the hold-outs, the sources chosen and the candidate recall of every source.
 
     Returns:
-        ``workdir``, ``source``, ``grid`` (the search points), row counts, the protocol
+        ``workdir``, ``source``, ``grid`` (the search points), row counts, the protocols
         and the candidate recall.
     """
     tr, ev = configs(spec)
     started = time.perf_counter()
     data = load_ranking_data(settings, source)
-    outer, inner = splits(data, ev, tr)
     workdir.mkdir(parents=True, exist_ok=True)
-    counts = {}
-    for name, split in (("inner", inner), ("outer", outer)):
-        cutoff = pd.Timestamp(split.protocol.cutoff)
-        rows = training_rows(settings, data, cutoff, tr, spec.feature_service)
-        rows.to_parquet(workdir / f"{name}_train.parquet", index=False)
-        scoring = scoring_rows(settings, data, split, tr, spec.feature_service)
-        scoring.to_parquet(workdir / f"{name}_eval.parquet", index=False)
-        counts[name] = {"train_rows": len(rows), "eval_rows": len(scoring)}
-    recall = recall_by_source(scoring, outer.test)
+    holdouts: dict[str, Any] = {}
+    store: tuple[str, ...] = ()
+    for holdout in holdout_order(ev):
+        try:
+            built = holdout_rows(settings, spec, data, holdout, tr, ev)
+        except ValueError as error:
+            if holdout == ev.holdout:
+                raise
+            holdouts[holdout] = {"skipped": str(error)}
+            continue
+        (workdir / holdout).mkdir(exist_ok=True)
+        for name, frame in built.pop("frames").items():
+            frame.to_parquet(workdir / holdout / f"{name}.parquet", index=False)
+            built.setdefault("rows", {})[name] = len(frame)
+            if name == "outer_eval":
+                store = store or store_columns(frame)
+        holdouts[holdout] = built
+    judged = holdouts[ev.holdout]
     repo = open_store(settings, data.source)
     summary = {
         "workdir": str(workdir),
         "source": data.source,
+        "holdout": ev.holdout,
         "grid": spec.search_grid(),
-        "rows": counts,
-        "protocol": outer.protocol.to_dict(),
-        "validation_protocol": inner.protocol.to_dict(),
-        "candidate_recall": recall,
-        "store_features": list(store_columns(scoring)),
+        "holdouts": holdouts,
+        "rows": judged["rows"],
+        "protocol": judged["protocol"],
+        "validation_protocol": judged["validation_protocol"],
+        "candidate_recall": judged["candidate_recall"],
+        "sources": judged["sources"],
+        "store_features": list(store),
         "data_interval": [str(t) for t in data.span],
         "spec": str(spec.path) if spec.path else None,
         "feature_service": spec.feature_service,
@@ -96,7 +108,7 @@ def read_prepared(workdir: Path) -> dict[str, Any]:
 def _evaluation_context(settings: Settings, spec, prepared: dict[str, Any]):
     tr, ev = configs(spec)
     data = load_ranking_data(settings, prepared["source"])
-    outer, inner = splits(data, ev, tr)
+    outer, inner = splits(data, ev, tr, prepared["holdout"])
     return tr, ev, data, outer, inner
 
 
@@ -111,9 +123,10 @@ def search_point(
     prepared = read_prepared(workdir)
     tr, ev, data, _, inner = _evaluation_context(settings, spec, prepared)
     features = FeatureSet(tuple(prepared["store_features"]))
-    rows = pd.read_parquet(workdir / "inner_train.parquet")
+    folder = workdir / prepared["holdout"]
+    rows = pd.read_parquet(folder / "inner_train.parquet")
     model = fit_ranker(rows, features, point, threads=tr.threads)
-    scorer = model_scorer(model, pd.read_parquet(workdir / "inner_eval.parquet"), data, inner)
+    scorer = model_scorer(model, pd.read_parquet(folder / "inner_eval.parquet"), data, inner)
     report = evaluate_rankers(
         inner.train, inner.test, data.titles, None, {"ranker": scorer}, k=ev.k, segments=()
     )
@@ -135,59 +148,104 @@ def choose(results: list[dict[str, Any]], k: int = 10) -> dict[str, Any]:
 
 
 def train(settings: Settings, spec, workdir: Path, results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Train the model on the test split's training rows with the chosen parameters.
+    """Train the judged models and the refit with the parameters chosen on validation.
 
-    Saves the model, its meta data and a reference sample of its training features to
-    ``workdir/model``.
+    ``workdir/evaluated/<holdout>``: fitted on the rows before each hold-out (the models
+    the evaluation judges); ``workdir/model``: refitted on every view up to the data
+    interval's end (the one saved and served), with the judged model of the spec's
+    hold-out copied into ``model/evaluated``.
     """
     workdir = Path(workdir)
     prepared = read_prepared(workdir)
     tr, ev = configs(spec)
     best = choose(results, ev.k) if results else {"params": spec.search_grid()[0], "index": 0}
-    rows = pd.read_parquet(workdir / "outer_train.parquet")
     features = FeatureSet(tuple(prepared["store_features"]))
-    model = fit_ranker(rows, features, best["params"], threads=tr.threads)
-    model.meta.update(
-        source=prepared["source"],
-        feature_service=prepared["feature_service"],
-        candidates=tr.candidates,
-        search=results,
-        chosen=best["index"],
-        protocol=prepared["protocol"],
-    )
+    out: dict[str, Any] = {"params": best["params"]}
+    for holdout, built in prepared["holdouts"].items():
+        if "skipped" in built:
+            continue
+        rows = pd.read_parquet(workdir / holdout / "outer_train.parquet")
+        model = fit_ranker(rows, features, best["params"], threads=tr.threads)
+        _describe(model, prepared, tr, built, results, best, fitted_on=f"{holdout} hold-out")
+        model.save(workdir / "evaluated" / holdout)
+        out[f"{holdout}_training_rows"] = len(rows)
+    rows = pd.read_parquet(workdir / prepared["holdout"] / "refit_train.parquet")
+    refit = fit_ranker(rows, features, best["params"], threads=tr.threads)
+    _describe(refit, prepared, tr, prepared, results, best, fitted_on="all views (refit)")
     reference = rows.sample(min(tr.reference_rows, len(rows)), random_state=tr.seed)
-    model.save(workdir / "model", reference=reference)
+    refit.save(workdir / "model", reference=reference)
+    for holdout in out_holdouts(prepared):
+        model = RankerModel.load(workdir / "evaluated" / holdout)
+        target = EVALUATED_DIR if holdout == prepared["holdout"] else f"{EVALUATED_DIR}_{holdout}"
+        model.save(workdir / "model" / target, reference=reference)
     return {
+        **out,
         "model_dir": str(workdir / "model"),
-        "params": best["params"],
         "training_rows": len(rows),
-        "fit_seconds": model.meta["fit_seconds"],
+        "fit_seconds": refit.meta["fit_seconds"],
     }
 
 
+def out_holdouts(prepared: dict[str, Any]) -> list[str]:
+    """The hold-outs a judged model was fitted for (a skipped one has none)."""
+    return [h for h, built in prepared["holdouts"].items() if "skipped" not in built]
+
+
+def _describe(model, prepared, tr, built, results, best, fitted_on: str) -> None:
+    model.meta.update(
+        source=prepared["source"],
+        feature_service=prepared["feature_service"],
+        candidates={
+            **tr.candidates,
+            "ease_l2": built["sources"]["ease_l2"],
+            "als": built["sources"]["als"],
+        },
+        sources=built["sources"],
+        holdout=prepared["holdout"],
+        fitted_on=fitted_on,
+        search=results,
+        chosen=best["index"],
+        protocol=built["protocol"],
+    )
+
+
 def evaluate(settings: Settings, spec, workdir: Path) -> dict[str, Any]:
-    """Evaluate the trained model beside the baselines on the test hold-out.
+    """Evaluate the judged models beside the baselines on both hold-outs.
 
     Writes ``report.json`` and ``report.txt`` to ``workdir``.
 
     Returns:
-        The headline metrics (ranker, best baseline, bootstrap interval).
+        The headline metrics of the spec's hold-out (ranker, best baseline, CIs), and
+        the other hold-out's under ``other``.
     """
     workdir = Path(workdir)
     prepared = read_prepared(workdir)
-    model = RankerModel.load(workdir / "model")
-    rows = pd.read_parquet(workdir / "outer_eval.parquet")
-    outcome = evaluate_models(settings, spec, {"ranker": model}, prepared["source"], rows=rows)
-    report = outcome.report
-    payload = {
-        **report.to_dict(),
-        "candidate_recall": prepared["candidate_recall"],
-        "validation_protocol": prepared["validation_protocol"],
-        "search": model.meta.get("search", []),
-    }
+    payload: dict[str, Any] = {"validation_protocol": prepared["validation_protocol"]}
+    texts, summary = [], {}
+    for holdout, built in prepared["holdouts"].items():
+        if "skipped" in built:
+            texts.append(f"[{holdout} hold-out] skipped: {built['skipped']}")
+            continue
+        model = RankerModel.load(workdir / "evaluated" / holdout)
+        rows = pd.read_parquet(workdir / holdout / "outer_eval.parquet")
+        outcome = evaluate_models(
+            settings, spec, {"ranker": model}, prepared["source"], rows, holdout, built["sources"]
+        )
+        report = outcome.report
+        payload[holdout] = {
+            **report.to_dict(),
+            "candidate_recall": built["candidate_recall"],
+            "sources": built["sources"],
+        }
+        texts.append(f"[{holdout} hold-out]\n" + report_text(report, built))
+        line = headline(report, built)
+        if holdout == prepared["holdout"]:
+            summary.update(line)
+        else:
+            summary["other"] = {"holdout": holdout, **line}
+    payload["search"] = json.loads((workdir / "prepared.json").read_text()).get("grid")
     (workdir / "report.json").write_text(json.dumps(payload, indent=2, default=str))
-    (workdir / "report.txt").write_text(report_text(report, prepared))
-    summary = headline(report, prepared)
+    (workdir / "report.txt").write_text("\n\n".join(texts) + "\n")
     (workdir / "headline.json").write_text(json.dumps(summary, indent=2, default=str))
     return summary
 
@@ -206,6 +264,14 @@ def headline(report, prepared: dict[str, Any]) -> dict[str, Any]:
         best_baseline=best,
         best_baseline_ndcg=float(overall.loc[best, metric]),
         ndcg_diff_ci=[comparison.get("ci_low"), comparison.get("ci_high")],
+        baselines={
+            c["b"]: {
+                "ndcg": float(overall.loc[c["b"], metric]),
+                "diff_ci": [c["ci_low"], c["ci_high"]],
+            }
+            for c in report.comparisons
+            if c["a"] == "ranker"
+        },
         candidate_recall=prepared["candidate_recall"]["all"],
         n_members=int(ranker["n_members"]),
     )
@@ -215,7 +281,10 @@ def headline(report, prepared: dict[str, Any]) -> dict[str, Any]:
 def report_text(report, prepared: dict[str, Any]) -> str:
     """The readable evaluation report: the table plus candidate recall."""
     recall = ", ".join(f"{k} {v:.3f}" for k, v in prepared["candidate_recall"].items())
-    return f"{report.table()}\n\nCandidate recall of the held-out titles: {recall}\n"
+    return (
+        f"{report.table()}\n\nCandidate recall of the held-out titles (per source, the union "
+        f"'all', and EASE's own top N at the union's size): {recall}\n"
+    )
 
 
 def save_candidate(
@@ -234,7 +303,9 @@ def save_candidate(
     config = CandidateConfig(**model.meta.get("candidates", {}))
     CandidateIndex.build(data, config).save(workdir / "model")
     metrics = json.loads((workdir / "headline.json").read_text())
-    rows = pd.read_parquet(workdir / "outer_train.parquet", columns=["member_key", "title_id"])
+    rows = pd.read_parquet(
+        workdir / prepared["holdout"] / "refit_train.parquet", columns=["member_key", "title_id"]
+    )
     lineage = training_lineage(
         settings,
         source=prepared["source"],
@@ -243,7 +314,12 @@ def save_candidate(
         training_frame=rows,
         params=model.meta["params"],
         data_interval=tuple(prepared["data_interval"]),
-        evaluation_cutoff=prepared["protocol"]["cutoff"],
+        evaluation_protocol=prepared["protocol"],
+        served_model=(
+            "refitted on every view up to the data interval's end after the evaluation; the "
+            f"evaluated model (fitted before the {prepared['holdout']} hold-out) is the one "
+            f"judged, kept in {EVALUATED_DIR}/"
+        ),
         search=model.meta.get("search", []),
         candidates=model.meta.get("candidates", {}),
     )

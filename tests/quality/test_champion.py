@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from reelops.quality.champion import paired_difference, quality_gate
@@ -71,7 +72,9 @@ def test_lower_is_better_metric_direction(make_bitrate_evidence):
     gate = QualityGate(metric="rebuffer_s", higher_is_better=False, tolerance=0.5)
     checks = by_name(quality_gate(evidence, gate))
     assert checks["rebuffer_s vs champion champ0"].status == "pass"
-    assert checks["rebuffer_s vs champion champ0"].limit == "<= +0.5"
+    assert checks["rebuffer_s vs champion champ0"].limit == (
+        "CI low of candidate - champion (lower is better) > -0.5"
+    )
     strict = QualityGate(metric="qoe_lin", higher_is_better=False, tolerance=0.0)
     assert by_name(quality_gate(evidence, strict))["qoe_lin vs champion champ0"].failed
 
@@ -79,3 +82,28 @@ def test_lower_is_better_metric_direction(make_bitrate_evidence):
 def test_missing_metric_fails_with_the_columns_named(make_ranker_evidence):
     checks = quality_gate(make_ranker_evidence(), QualityGate(metric="map@10"))
     assert checks[0].failed and "'map@10'" in checks[0].detail and "ndcg@10" in checks[0].detail
+
+
+def test_a_ci_spanning_zero_does_not_pass_a_beats_rule(make_ranker_evidence):
+    # A candidate whose mean is above a baseline's but whose paired interval spans zero.
+    evidence = make_ranker_evidence(champion=False, members=600)
+    per_unit = evidence.per_unit.copy()
+    rng = np.random.default_rng(5)
+    base = per_unit.loc[per_unit["label"] == "item_knn", "ndcg@10"].to_numpy()
+    noisy = np.clip(base + 0.002 + rng.normal(0, 0.2, len(base)), 0, 1)
+    per_unit.loc[per_unit["label"] == "candidate", "ndcg@10"] = noisy
+    evidence.per_unit = per_unit
+    evidence.overall.loc["candidate", "ndcg@10"] = float(noisy.mean())
+    diff = paired_difference(per_unit, "ndcg@10", "candidate", "item_knn")
+    assert diff["ci_low"] < 0 < diff["ci_high"]  # the draw did what the test means
+    check = by_name(quality_gate(evidence, GATE))["ndcg@10 beats item_knn"]
+    assert check.status == "fail"
+    assert check.limit == "CI low of candidate - item_knn (higher is better) > 0"
+
+
+def test_too_few_members_cannot_decide(make_ranker_evidence):
+    evidence = make_ranker_evidence(champion=False, members=20, candidate_lift=0.3)
+    gate = QualityGate(metric="ndcg@10", tolerance=0.01, min_units=50)
+    check = by_name(quality_gate(evidence, gate))["ndcg@10 beats popularity"]
+    assert check.status == "fail"
+    assert "too few paired units for a decision (20 < 50)" in check.detail

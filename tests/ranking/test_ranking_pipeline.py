@@ -73,6 +73,7 @@ def test_training_dag_runs_end_to_end_and_releases_the_candidate(world, trained)
         "popular_recent",
         "item_knn",
         "ease",
+        "als",
         "popular_country",
     }
     lineage = version.lineage
@@ -81,8 +82,17 @@ def test_training_dag_runs_end_to_end_and_releases_the_candidate(world, trained)
     assert lineage["params"]["objective"].startswith("rank:")
     assert len(lineage["search"]) == 2, "every grid point is searched on validation"
     report = json.loads((workdir / "report.json").read_text())
-    assert report["protocol"]["kind"] == "temporal hold-out"
-    assert 0.0 < report["candidate_recall"]["all"] <= 1.0
+    assert report["global"]["protocol"]["kind"] == "temporal hold-out"
+    assert 0.0 < report["global"]["candidate_recall"]["all"] <= 1.0
+    assert report["per_member"]["protocol"]["kind"] == "per-member hold-out"
+    # The served model is the refit on every view; the judged one is kept beside it.
+    assert "refitted on every view" in lineage["served_model"]
+    folder = Registry(world).files("ranker", saved["version"])
+    served = json.loads((folder / "meta.json").read_text())
+    judged = json.loads((folder / "evaluated" / "meta.json").read_text())
+    assert served["fitted_on"] == "all views (refit)"
+    assert judged["fitted_on"] == "per_member hold-out"
+    assert served["training_rows"] > judged["training_rows"]
 
 
 def test_ranker_beats_random_and_most_popular(world, trained):
@@ -98,8 +108,8 @@ def test_ranker_beats_random_and_most_popular(world, trained):
     tr, ev = configs(load_spec(SPEC))
     data = load_ranking_data(world, "world")
     outer, _ = splits(data, ev, tr)
-    model = RankerModel.load(workdir / "model")
-    rows = pd.read_parquet(workdir / "outer_eval.parquet")
+    model = RankerModel.load(workdir / "evaluated" / "per_member")  # fitted before the hold-out
+    rows = pd.read_parquet(workdir / "per_member" / "outer_eval.parquet")
     rankers = {
         "ranker": model_scorer(model, rows, data, outer),
         "random": RandomRanker(seed=3).fit(outer.train, data.titles),
@@ -236,12 +246,14 @@ def test_a_ranker_trained_on_shuffled_labels_is_rejected_and_never_promoted(worl
     assert champion is not None, "the DAG run above promoted the first ranker"
     broken = workdir.parent / "shuffled-labels"
     shutil.rmtree(broken, ignore_errors=True)
-    shutil.copytree(workdir, broken, ignore=shutil.ignore_patterns("model"))
-    rows = pd.read_parquet(broken / "outer_train.parquet")
-    # Shuffled within each request, so groups keep their sizes and sort order.
+    shutil.copytree(workdir, broken, ignore=shutil.ignore_patterns("model", "evaluated"))
     rng = np.random.default_rng(0)
-    rows[LABEL] = rows.groupby("qid")[LABEL].transform(lambda s: rng.permutation(s.to_numpy()))
-    rows.to_parquet(broken / "outer_train.parquet", index=False)
+    # Every model of the run (judged per hold-out, and the refit) learns from shuffled labels.
+    for path in sorted(broken.glob("*/*_train.parquet")):
+        rows = pd.read_parquet(path)
+        # Shuffled within each request, so groups keep their sizes and sort order.
+        rows[LABEL] = rows.groupby("qid")[LABEL].transform(lambda s: rng.permutation(s.to_numpy()))
+        rows.to_parquet(path, index=False)
     spec = load_spec(SPEC)
     train.train(world, spec, broken, [])
     train.evaluate(world, spec, broken)
