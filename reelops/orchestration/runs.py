@@ -123,6 +123,15 @@ def run_dag(
         with _task_logs(settings, out, say):
             run = dag.test(logical_date=when, run_conf=conf)
         states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+        if not states:
+            # Airflow "succeeds" a run it made no task for (e.g. a logical date before
+            # the DAG's start_date): that is nothing done, not success.
+            return DagRunResult(
+                dag_id=dag_id,
+                run_id=run.run_id,
+                state="failed",
+                task_states={"(none)": f"Airflow created no task for logical date {when}"},
+            )
         if str(run.state) == "success":
             consume_queued_asset_events(dag_id, started)
         return DagRunResult(
