@@ -130,7 +130,19 @@ def evaluate_release(
         predictions=prediction_sample(outcome, ev.prediction_sample),
         protocol=report.protocol or {},
         extra={"comparisons": report.comparisons, "table": report.table()},
+        holdout_features=holdout_features(outcome.rows, reference.get(CANDIDATE)),
     )
+
+
+def holdout_features(rows: pd.DataFrame, reference: pd.DataFrame | None, n: int = 5000):
+    """The hold-out's candidate rows in the reference sample's columns, or None.
+
+    A first model's drift report compares its training sample with these rows.
+    """
+    if reference is None:
+        return None
+    columns = [c for c in reference.columns if c in rows.columns]
+    return rows[columns].sample(min(n, len(rows)), random_state=0).reset_index(drop=True)
 
 
 def judged_model(folder, holdout: str | None = None) -> RankerModel:

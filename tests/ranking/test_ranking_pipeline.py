@@ -65,6 +65,10 @@ def test_training_dag_runs_end_to_end_and_releases_the_candidate(world, trained)
     assert version.gates["checks"], "gate results are recorded on the version"
     assert version.gates["passed"], [c for c in version.gates["checks"] if c["status"] == "fail"]
     assert version.stage == "production"
+    # Its drift report compares its training sample with its hold-out: never empty.
+    first = {c["name"]: c for c in version.gates["checks"]}["feature drift training vs hold-out"]
+    assert first["status"] == "skip" and "first model" in first["detail"]
+    assert "data_drift_html" in version.reports
     assert result.task_states["approval"] == "skipped"  # auto approval asks nobody
     assert result.task_states["reject"] == "skipped"
     assert 0.0 < version.metrics["ndcg@10"] <= 1.0
