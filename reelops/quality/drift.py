@@ -99,15 +99,25 @@ def column_drift(
 def _feature_drift(
     reference: pd.DataFrame, current: pd.DataFrame, gate: DriftGate, out_dir: Path, seed: int
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Data drift of the shared columns, sampled; ``data_drift.{html,json}`` in ``out_dir``."""
-    columns = [c for c in reference.columns if c in current.columns]
+    """Data drift of the shared columns, sampled; ``data_drift.{html,json}`` in ``out_dir``.
+
+    Columns empty on either side (e.g. a 7-day play rate on data with no recent days)
+    cannot drift and Evidently refuses them: they are left out and listed in
+    ``found["empty"]``.
+    """
+    reference = _sample(reference, gate.sample_rows, seed)
+    current = _sample(current, gate.sample_rows, seed + 1)
+    shared = [c for c in reference.columns if c in current.columns]
+    empty = [c for c in shared if reference[c].isna().all() or current[c].isna().all()]
+    columns = [c for c in shared if c not in empty]
     found = column_drift(
-        _sample(reference[columns], gate.sample_rows, seed),
-        _sample(current[columns], gate.sample_rows, seed + 1),
+        reference[columns],
+        current[columns],
         gate.max_drifted_share,
         out_dir / "data_drift.html",
         out_dir / "data_drift.json",
     )
+    found["empty"] = empty
     reports = {
         "data_drift_html": str(out_dir / "data_drift.html"),
         "data_drift_json": str(out_dir / "data_drift.json"),
@@ -128,6 +138,7 @@ def _training_vs_holdout(
         f"first model, reported only: {len(found['drifted'])} of {len(found['columns'])} "
         f"features differ between its training sample and its hold-out"
         + (f" ({', '.join(found['drifted'])})" if found["drifted"] else "")
+        + (f"; empty columns (not compared): {found['empty']}" if found["empty"] else "")
     )
     check = Check("drift", "feature drift training vs hold-out", "skip", found["share"], "", detail)
     return [check], reports
@@ -169,6 +180,7 @@ def drift_gate(
         f"{len(data['drifted'])} of {len(data['columns'])} features drifted"
         + (f": {scores}" if scores else "")
         + (f"; columns on one side only (not compared): {missing}" if missing else "")
+        + (f"; empty columns (not compared): {data['empty']}" if data["empty"] else "")
     )
     checks.append(
         Check(

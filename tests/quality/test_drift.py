@@ -112,6 +112,15 @@ def test_first_model_has_nothing_to_drift_from(worlds, tmp_path):
     assert [c.status for c in checks] == ["skip", "skip"] and reports == {}
 
 
+def test_a_column_empty_on_one_side_is_left_out_and_named(worlds, tmp_path):
+    same = evidence(worlds, "same")
+    same.reference_features["candidate"] = worlds["same"].assign(throughput_mbps=np.nan)
+    checks, _ = drift_gate(same, GATE, tmp_path)
+    feature = by_name(checks)["feature drift vs champion"]
+    assert feature.status == "pass"
+    assert "empty columns (not compared): ['throughput_mbps']" in feature.detail
+
+
 def test_first_model_is_reported_training_vs_its_holdout_never_judged(worlds, tmp_path):
     first = evidence(worlds, "same")
     first.champion_version = None
