@@ -63,9 +63,28 @@ def ensure_airflow_db(settings: Settings) -> None:
     stamp.touch()
 
 
+def use_home_database(settings: Settings) -> None:
+    """Point this process's Airflow at ``settings``' metadata database.
+
+    Airflow binds its ORM to one database when first imported; a process that runs DAGs
+    for a second home (a test session, a notebook) would otherwise read and write the
+    first home's database, or an empty file where it was.
+    """
+    apply_airflow_environ(settings)
+    if "airflow.settings" not in sys.modules:
+        return  # the first import reads the environment just set
+    from airflow import settings as airflow_settings
+
+    wanted = airflow_environ(settings)["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    if airflow_settings.SQL_ALCHEMY_CONN != wanted:
+        airflow_settings.dispose_orm(do_log=False)
+        airflow_settings.configure_vars()
+        airflow_settings.configure_orm()
+
+
 def load_dag(settings: Settings, dag_id: str):
     """Parse the project's DAG folder and return one DAG (fails on any import error)."""
-    apply_airflow_environ(settings)
+    use_home_database(settings)
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(settings.dags_dir))

@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
+from reelops.ranking.candidates import SOURCES
 from reelops.serving.keys import configured_keys
 from reelops.serving.schemas import EXAMPLE_BITRATE as SESSION
 from reelops.serving.schemas import BitrateRequest, RecommendRequest
 
 pytestmark = pytest.mark.slow
-SOURCES = {"cowatch", "genre", "popular", "fresh"}
 
 
 def _watched(settings, member_id: str) -> set[str]:
@@ -43,7 +43,7 @@ def test_recommend_in_process_ranks_unwatched_titles_and_answers_newcomers(serve
     assert [t.rank for t in answer.titles] == list(range(1, 11))
     scores = [t.score for t in answer.titles]
     assert scores == sorted(scores, reverse=True)
-    assert {t.source for t in answer.titles} <= SOURCES
+    assert {t.source for t in answer.titles} <= set(SOURCES)
     assert not {t.title_id for t in answer.titles} & _watched(served.settings, served.known_member)
 
     newcomer = endpoint(RecommendRequest(member_id="never-seen", k=5, context={"country": "US"}))
