@@ -113,14 +113,12 @@ def test_no_raw_member_id_in_lake_or_warehouse(built):
 
 
 @pytest.mark.slow
-def test_a_historical_import_runs_its_tasks(tmp_path):
+def test_a_historical_import_runs_its_tasks(tmp_path, movielens_writer):
     """MovieLens days lie in 1997-98, long before the DAG's first scheduled day."""
-    from conftest import write_movielens
-
     from reelops.config import Settings
 
     settings = Settings(home=tmp_path / "home")
-    write_movielens(tmp_path / "ml", n_users=20, n_items=30)
+    movielens_writer(tmp_path / "ml", n_users=20, n_items=30)
     _reelops(settings, "import", "movielens", str(tmp_path / "ml"))
     out = _reelops(settings, "pipeline", "run", "--start", "1997-09-20", "--end", "1997-11-25")
     lines = {line.split()[0]: line.split()[1] for line in out.splitlines() if line.startswith("  ")}
