@@ -26,7 +26,8 @@ from reelops.stats import paired_bootstrap
 MAX_SEGMENT_VALUES = 12  # more bars than this are unreadable; the CSV has them all
 
 
-def _pyplot():
+def pyplot():
+    """Matplotlib's pyplot on the headless Agg backend, imported on first use."""
     # Imported on first use: matplotlib costs a second at import, and gates without
     # plots (tests of the checks alone) should not pay it.
     import matplotlib
@@ -59,7 +60,7 @@ def _bootstrap_mean(values: np.ndarray, n: int = 1000, seed: int = 0) -> tuple[f
 
 def metric_distribution(evidence: ReleaseEvidence, path: Path) -> Path:
     """Box plot of the primary metric per unit, one box per label."""
-    plt = _pyplot()
+    plt = pyplot()
     wide = _metric_by_label(evidence)
     fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * wide.shape[1] + 2), 4))
     ax.boxplot([wide[c].to_numpy() for c in wide.columns], showmeans=True)
@@ -83,7 +84,7 @@ def paired_differences(evidence: ReleaseEvidence, path: Path, n: int = 2000) -> 
     Returns:
         One row per compared label: ``label``, ``mean``, ``low``, ``high``, ``units``.
     """
-    plt = _pyplot()
+    plt = pyplot()
     wide = _metric_by_label(evidence)
     others = [c for c in wide.columns if c != CANDIDATE]
     rows = []
@@ -124,7 +125,7 @@ def metric_by_segment(evidence: ReleaseEvidence, segments: list[str], path: Path
     present = [s for s in segments if s in units.columns and units[s].notna().any()]
     if not present:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(present), figsize=(4.2 * len(present), 3.8), squeeze=False)
     overall = float(units[evidence.metric].mean())
     for ax, segment in zip(axes[0], present, strict=True):

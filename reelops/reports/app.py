@@ -28,6 +28,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from reelops.config import Settings, get_settings
 from reelops.quality.checks import fmt
+from reelops.quality.plots import pyplot
 from reelops.registry import ModelVersion, Registry, RegistryError
 from reelops.reports import pages
 from reelops.specs import SpecError, load_spec
@@ -50,11 +51,7 @@ def primary_metric(model: str, versions: Sequence[ModelVersion]) -> str:
 
 def trend_png(versions: Sequence[ModelVersion], metric: str) -> bytes:
     """Line plot of each gated version's candidate ``metric``, production versions marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     gated = [v for v in versions if (v.gates.get("overall") or {}).get("candidate")]
     gated.sort(key=lambda v: v.created_at)
     values = [v.gates["overall"]["candidate"].get(metric) for v in gated]
