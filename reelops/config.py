@@ -123,6 +123,10 @@ def airflow_passwords_file(settings: Settings) -> Path:
     return settings.airflow_home / "private" / "passwords.json"
 
 
+AIRFLOW_SQLITE_TIMEOUT_S = 60
+"""Seconds an Airflow process waits for another's write lock on the local metadata database."""
+
+
 def airflow_user() -> str:
     """The Airflow user this machine's person logs in as: their OS user name."""
     return getpass.getuser()
@@ -161,7 +165,12 @@ def airflow_environ(settings: Settings) -> dict[str, str]:
             "postgresql://", "postgresql+psycopg2://"
         )
     else:
-        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{home / 'airflow.db'}"
+        # The scheduler, dag-processor, API server and CLI all write this one file: wait up
+        # to a minute for another writer's lock, not sqlite3's 5 s (on a busy machine
+        # `airflow backfill create` beside a running scheduler died "database is locked").
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = (
+            f"sqlite:///{home / 'airflow.db'}?timeout={AIRFLOW_SQLITE_TIMEOUT_S}"
+        )
     return env
 
 
