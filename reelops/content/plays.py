@@ -4,7 +4,7 @@ The format (what ``reelops data fetch shakespeare`` writes)::
 
     Title: Hamlet                       <- optional ``Key: value`` header, then a blank line
     ACT I
-    SCENE I. Elsinore. A platform before the castle.
+    SCENE I. Elsinore. A platform before the castle.   <- or PROLOGUE, EPILOGUE, INDUCTION
     [Enter BERNARDO and FRANCISCO]      <- a stage direction (one line)
     BERNARDO: Who's there?              <- a speech: an upper-case name, a colon, the words
         Nay, answer me.                 <- an indented line continues the speech
@@ -20,7 +20,9 @@ from pathlib import Path
 from reelops.content.model import ACTION, DIALOGUE, Line, Scene, Script, ScriptFormatError
 
 ACT_RE = re.compile(r"^ACT\s+([IVXLC]+|\d+)\.?\s*$")
-SCENE_RE = re.compile(r"^SCENE\s+([IVXLC]+|\d+)\b\.?\s*(.*)$")
+SCENE_RE = re.compile(
+    r"^(?:SCENE\s+(?:[IVXLC]+|\d+)\b\.?\s*.*|(?:PROLOGUE|EPILOGUE|INDUCTION)(?:\.\s*.*)?)$"
+)
 SPEECH_RE = re.compile(r"^([A-Z][A-Z0-9'&\- ]*[A-Z0-9]|[A-Z]):\s*(.*)$")
 HEADER_RE = re.compile(r"^([A-Za-z][A-Za-z ]*):\s*(.*)$")
 
