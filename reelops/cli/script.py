@@ -52,3 +52,56 @@ def list_cmd() -> None:
         fail("no scripts imported; run `reelops import scripts DIR`")
     for title in titles:
         typer.echo(title)
+
+
+@script_app.command("analyze")
+def analyze_cmd(
+    file: Annotated[
+        Path | None,
+        typer.Argument(metavar="FILE", help="A .fountain screenplay or .txt play to analyze."),
+    ] = None,
+    title: Annotated[
+        str | None,
+        typer.Option("--title", metavar="ID", help="Analyze the imported script of this title."),
+    ] = None,
+) -> None:
+    """Analyze a script: scenes, characters, arc, pacing, flags; writes an HTML report."""
+    from reelops.content.analyze import analyze
+    from reelops.content.model import ScriptFormatError
+    from reelops.content.report import write_report
+    from reelops.content.store import load_script, parse_script
+
+    settings = get_settings()
+    if (file is None) == (title is None):
+        fail("give a FILE or --title ID (one of them)")
+    try:
+        script = load_script(settings, title) if title else parse_script(file)
+    except (ScriptFormatError, FileNotFoundError) as exc:
+        fail(str(exc))
+    result = analyze(script)
+    f = result.features
+    typer.echo(
+        f"{script.title} ({script.title_id}): {len(script.scenes)} scenes, "
+        f"{len(result.characters)} characters, {int(f['words']):,} words"
+    )
+    top = ", ".join(result.characters["character"].head(5))
+    typer.echo(f"  characters (most lines first): {top}")
+    if len(result.interactions):
+        a, b, n = result.interactions.iloc[0]
+        typer.echo(f"  most exchanges: {a} and {b} ({n})")
+    fit = result.arc.fit[result.arc.shape]
+    typer.echo(f"  arc: {result.arc.shape} (r = {fit:.2f})")
+    typer.echo(
+        f"  pacing: {f['mean_scene_words']:.0f} words per scene, "
+        f"dialogue {f['dialogue_share']:.0%},"
+        f" {f['turns_per_100_words']:.1f} exchanges per 100 words"
+    )
+    for flag in result.contradictions:
+        typer.echo(f"  contradiction: {flag.message}")
+    for setup in result.unpaid_setups:
+        typer.echo(f"  unpaid setup: {setup.word!r} (line {setup.line})")
+    typer.echo("suggestions:")
+    for note in result.suggestions:
+        typer.echo(f"  - {note}")
+    path = write_report(result, settings.reports_dir / "scripts" / f"{script.title_id}.html")
+    typer.echo(f"report: {path.resolve().as_uri()}")
