@@ -20,7 +20,7 @@ from reelops.cli.features import features_app
 from reelops.cli.models import models_app
 from reelops.cli.privacy import privacy_app
 from reelops.cli.ranker import app as ranker_app
-from reelops.cli.script import import_scripts_cmd, script_app
+from reelops.cli.script import genome_app, import_scripts_cmd, script_app
 from reelops.config import get_settings
 from reelops.locks import home_lock
 
@@ -52,6 +52,7 @@ app.add_typer(data_app, name="data")
 app.command("env")(env_command)
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(script_app, name="script")
+app.add_typer(genome_app, name="genome")
 
 
 def _print_source(info) -> None:

@@ -105,3 +105,45 @@ def analyze_cmd(
         typer.echo(f"  - {note}")
     path = write_report(result, settings.reports_dir / "scripts" / f"{script.title_id}.html")
     typer.echo(f"report: {path.resolve().as_uri()}")
+
+
+genome_app = typer.Typer(
+    help="The Content Genome: named 0..1 tags per title and titles alike.", no_args_is_help=True
+)
+
+
+@genome_app.command("build")
+def genome_build_cmd() -> None:
+    """Analyze every imported script and store its genome."""
+    from reelops.content.genome import build_genomes, genome_path
+
+    settings = get_settings()
+    try:
+        frame = build_genomes(settings)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    typer.echo(f"{len(frame)} genomes written to {genome_path(settings)}")
+
+
+@genome_app.command("show")
+def genome_show_cmd(
+    title_id: Annotated[str, typer.Argument(metavar="ID", help="The title.")],
+    like: Annotated[
+        int, typer.Option(min=0, metavar="N", help="How many similar titles to list.")
+    ] = 5,
+) -> None:
+    """A title's genome tags and the titles most like it."""
+    from reelops.content.genome import read_genomes, similar
+
+    try:
+        genomes = read_genomes(get_settings())
+        alike = similar(genomes, title_id, like)
+    except (FileNotFoundError, KeyError) as exc:
+        fail(str(exc).strip("'\""))
+    row = genomes.set_index("title_id").loc[title_id]
+    typer.echo(f"{title_id}: arc {row['arc_shape']}")
+    for tag, value in row.drop("arc_shape").dropna().items():
+        typer.echo(f"  {tag:<26} {value:.2f}  {'#' * round(20 * float(value))}")
+    typer.echo("titles like this one:")
+    for other in alike.itertuples():
+        typer.echo(f"  {other.title_id:<28} similarity {other.similarity:+.2f}")

@@ -44,6 +44,7 @@ class Analysis:
     unpaid_setups: list[Setup]
     features: dict[str, float]
     suggestions: list[str] = field(default_factory=list)
+    line_sentiment: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per script line
 
 
 def _scene_rows(script: Script, scores: np.ndarray) -> tuple[pd.DataFrame, dict]:
@@ -233,4 +234,5 @@ def analyze(script: Script) -> Analysis:
         _features(scenes, characters, scores, words, arc) | theme_features(script),
     )
     analysis.suggestions = _suggestions(analysis)
+    analysis.line_sentiment = scores
     return analysis
