@@ -96,9 +96,13 @@ def loo_predict(features: pd.DataFrame, labels: np.ndarray) -> np.ndarray:
     from sklearn.model_selection import LeaveOneOut, cross_val_predict
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
 
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
-    return cross_val_predict(model, features.to_numpy(float), labels, cv=LeaveOneOut())
+    # One BLAS thread: 36 tiny fits gain nothing from threads, and on a busy machine
+    # their start-up made the check 17 times slower.
+    with threadpool_limits(1):
+        return cross_val_predict(model, features.to_numpy(float), labels, cv=LeaveOneOut())
 
 
 def _interval(correct: np.ndarray, n: int = 2000, seed: int = 0) -> tuple[float, float]:
