@@ -51,6 +51,12 @@ def _mart(name: str, description: str) -> FileSource | PostgreSQLSource:
 member_daily = _mart("fct_member_daily", "One row per member per day (dbt mart).")
 title_daily = _mart("fct_title_daily", "One row per title per day (dbt mart).")
 network_daily = _mart("fct_network_daily", "One row per country x connection per day.")
+artwork_variant_daily = _mart(
+    "fct_artwork_variant_daily", "One row per artwork variant per day (dbt mart)."
+)
+member_theme_daily = _mart(
+    "fct_member_theme_daily", "One row per member per artwork theme per day (dbt mart)."
+)
 
 # dim_titles has no event time: its genre flags and release date are static facts.
 # They are served with a constant valid_from (1970-01-01) so that every label can join

@@ -26,3 +26,19 @@ network = Entity(
     description="A delivery network context: country and connection type, 'US:cable'.",
     tags={"owner": "reelops"},
 )
+
+artwork_variant = Entity(
+    name="artwork_variant",
+    join_keys=["variant_id"],
+    value_type=ValueType.STRING,
+    description="An artwork variant of a title; variant ids are unique within their title.",
+    tags={"owner": "reelops"},
+)
+
+artwork_theme = Entity(
+    name="artwork_theme",
+    join_keys=["theme"],
+    value_type=ValueType.STRING,
+    description="An artwork theme ('dark-moody', 'family', ...).",
+    tags={"owner": "reelops"},
+)

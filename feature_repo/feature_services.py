@@ -1,5 +1,6 @@
 """Feature services: the exact feature set of each model version."""
 
+from artwork import artwork_variant_stats, member_theme_affinity
 from feast import FeatureService
 from members import member_activity, member_genre_affinity
 from networks import network_throughput
@@ -24,4 +25,14 @@ bitrate_v1 = FeatureService(
     features=[network_throughput],
     description="Delivery bitrate predictor v1: the network context's throughput history.",
     tags={"owner": "reelops", "model": "bitrate", "version": "1"},
+)
+
+artwork_v1 = FeatureService(
+    name="artwork_v1",
+    features=[artwork_variant_stats, member_theme_affinity, member_activity],
+    description=(
+        "Artwork chooser v1: the variant's and its theme's good-play evidence, the member's "
+        "affinity for the theme and recent activity."
+    ),
+    tags={"owner": "reelops", "model": "artwork", "version": "1"},
 )

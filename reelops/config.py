@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=65_536, gt=0)
     # Player ladders the bitrate service keeps a planner for (least recently used go).
     ladder_cache_size: int = Field(default=64, ge=1, le=100_000)
+    # Rendered artwork PNGs the recommender keeps (least recently used go; ~30 KB each).
+    artwork_cache_size: int = Field(default=256, ge=1, le=100_000)
 
     @property
     def project_root(self) -> Path:

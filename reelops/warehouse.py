@@ -36,6 +36,10 @@ MART_KEYS: dict[str, tuple[str, ...]] = {
     "fct_ranking_interactions": ("impression_id",),
     "fct_viewing_events": ("event_id",),
     "fct_delivery_samples": ("session_id", "chunk_index"),
+    "dim_artwork_variants": ("title_id", "variant_id"),
+    "fct_artwork_impressions": ("impression_id",),
+    "fct_artwork_variant_daily": ("title_id", "variant_id", "feature_date"),
+    "fct_member_theme_daily": ("member_key", "theme", "feature_date"),
 }
 MARTS: tuple[str, ...] = tuple(MART_KEYS)
 

@@ -1,4 +1,4 @@
-"""BentoML services: `/recommend` and `/bitrate`, thin over `reelops.serving`.
+"""BentoML services: `/recommend` (with `/artwork`) and `/bitrate`, thin over `reelops.serving`.
 
 Start both with `make serve`; one alone with
 `bentoml serve serving.service:Recommender --port 3000`.
@@ -22,6 +22,7 @@ import logging  # noqa: E402
 import bentoml  # noqa: E402
 from starlette.responses import JSONResponse  # noqa: E402
 
+from reelops.serving.artwork import ArtworkImages, artwork_app  # noqa: E402
 from reelops.serving.guard import Guard  # noqa: E402
 from reelops.serving.keys import KeyRing, configured_keys  # noqa: E402
 from reelops.serving.metrics import Metrics  # noqa: E402
@@ -137,6 +138,8 @@ class Bitrate(_Served):
 
 
 _guard(Recommender, "/recommend", RecommendRequest)
+# GET /artwork/{title_id}/{variant_id}.png: each variant as an image, behind the same keys.
+Recommender.mount_asgi_app(artwork_app(lambda: ArtworkImages(get_settings())), path="/artwork")
 _guard(Bitrate, "/bitrate", BitrateRequest)
 
 __all__ = ["EXAMPLE_BITRATE", "EXAMPLE_RECOMMEND", "Bitrate", "Recommender"]

@@ -106,6 +106,17 @@ def _indent(text: str) -> str:
     return "\n".join("  " + line for line in text.rstrip().splitlines())
 
 
+def _show_artwork(settings) -> None:
+    """Draw two members with different tastes and the artwork each sees on one home row."""
+    from reelops.artwork.home_picture import write_two_members_picture
+
+    path = write_two_members_picture(
+        settings, "world", settings.reports_dir / "artwork_two_members.png"
+    )
+    print(f"  picture: {path}")
+    print("  one title's variants as PNG: .venv/bin/reelops artwork render --title ID --out DIR")
+
+
 def _call_services(settings) -> None:
     """Start both services, call each endpoint with real examples, print, stop."""
 
@@ -124,6 +135,7 @@ def _call_services(settings) -> None:
         body = {"member_id": member, "k": 5}
         answer = httpx.post(f"{rec}/recommend", json=body, headers=headers, timeout=30)
         print(f"  POST /recommend {json.dumps(body)} -> {answer.status_code}")
+        answer_titles = [title["title_id"] for title in answer.json()["titles"]]
         for title in answer.json()["titles"]:
             print(
                 f"    {title['rank']}. {title['title_id']:<8} score {title['score']:.3f}"
@@ -145,6 +157,11 @@ def _call_services(settings) -> None:
         print(f"  POST /bitrate with buffer_s -1 -> {bad.status_code}: {bad.json()['error'][:60]}")
         nokey = httpx.post(f"{rec}/recommend", json=body)
         print(f"  POST /recommend without a key -> {nokey.status_code}")
+        top = answer_titles[0]
+        for path in (f"/artwork/{top}/{top}-v1.png", f"/artwork/{top}/no-such-variant.png"):
+            image = httpx.get(f"{rec}{path}", headers=headers, timeout=30)
+            print(f"  GET {path} -> {image.status_code} {image.headers['content-type']}, "
+                  f"{len(image.content):,} bytes")  # fmt: skip
         info = httpx.post(f"{rec}/model-info", headers=headers, json={}).json()
         print(f"  model-info: ranker {info['version']} ({info['stage']}), ready={info['ready']}")
     print("  services stopped; prediction logs flushed to the lake's serving_logs")
@@ -201,6 +218,9 @@ def main() -> None:
 
     _step("7. Serve both models (BentoML) and call each endpoint")
     _call_services(settings)
+
+    _step("8. Personalized artwork: two members' home rows, artwork chosen from logged plays")
+    _show_artwork(settings)
 
     _step("Where things are")
     print(f"  raw source (upstream)   {info.path}")

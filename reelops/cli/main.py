@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from reelops.cli.artwork import artwork_app
 from reelops.cli.bitrate import abr_app, bitrate_app
 from reelops.cli.console import DAY, Verbose, progress_bars, show_argument_metavars
 from reelops.cli.console import day as _day
@@ -53,6 +54,7 @@ app.command("env")(env_command)
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(script_app, name="script")
 app.add_typer(genome_app, name="genome")
+app.add_typer(artwork_app, name="artwork")
 
 
 def _print_source(info) -> None:

@@ -50,6 +50,7 @@ REPO_MODULES = (
     "members",
     "titles",
     "networks",
+    "artwork",
     "on_demand",
     "feature_services",
 )

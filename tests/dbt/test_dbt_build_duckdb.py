@@ -39,10 +39,10 @@ def _row(frame: pd.DataFrame, **keys) -> pd.Series:
 
 def test_build_reports_models_tests_and_mart_rows(duckdb_full):
     assert duckdb_full.target == "duckdb"
-    assert len(duckdb_full.models_built) == 21
+    assert len(duckdb_full.models_built) == 27
     assert duckdb_full.tests_failed == 0
     assert duckdb_full.tests_passed >= 90
-    assert duckdb_full.unit_tests_passed == 5
+    assert duckdb_full.unit_tests_passed == 7
     assert duckdb_full.mart_rows == FULL_MART_ROWS
     results = json.loads(duckdb_full.run_results.read_text())
     assert {r["status"] for r in results["results"]} <= {"success", "pass"}

@@ -66,7 +66,7 @@ def pg_full(pg_settings) -> BuildResult:
 def test_postgres_build_passes_every_test(pg_full):
     assert pg_full.target == "postgres"
     assert pg_full.tests_failed == 0
-    assert pg_full.unit_tests_passed == 5
+    assert pg_full.unit_tests_passed == 7
     assert pg_full.mart_rows == FULL_MART_ROWS
 
 

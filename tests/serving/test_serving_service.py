@@ -168,6 +168,12 @@ def test_asgi_apps_check_keys_input_and_size(served):
         assert untyped.status_code == 415
         info = client.post("/model-info", json={}, headers=good).json()
         assert info["version"] == served.ranker_versions[0] and info["stage"] == "production"
+        # The world's artwork, behind the same keys; unknown ids are 404s, odd ones 400s.
+        art = client.get("/artwork/t00001/t00001-v1.png", headers=good)
+        assert art.status_code == 200 and art.content.startswith(b"\x89PNG")
+        assert client.get("/artwork/t00001/t00001-v1.png").status_code == 401
+        assert client.get("/artwork/t99999/t99999-v1.png", headers=good).status_code == 404
+        assert client.get("/artwork/t00001/%20.png", headers=good).status_code == 400
     _forget_framework_metrics()
     with TestClient(service.Bitrate.to_asgi()) as client:
         answer = client.post("/bitrate", json=SESSION, headers=good)

@@ -1,0 +1,1 @@
+"""Personalized artwork: rendering variants, the home-row picture, the artwork chooser."""
