@@ -141,3 +141,25 @@ def test_a_scheduler_task_waits_for_a_pipeline_run_in_a_shell_and_says_for_whom(
     assert landed["rows"]["viewing_events"] > 0
     waiting = "Airflow task reelops_daily.land of run scheduled__2026-01-02: waiting for pid"
     assert f"{waiting} {proc.pid} (pipeline run, since " in capsys.readouterr().err
+
+
+def test_warehouse_build_in_a_shell_waits_for_the_running_pipeline(settings, monkeypatch):
+    from typer.testing import CliRunner
+
+    from reelops.cli.main import app
+    from reelops.warehouse import BuildResult
+
+    built = []
+
+    def build(_settings, source):
+        built.append(_holder_seen_by_others(settings))
+        return BuildResult(source, "duckdb", [], 0, 0, 0, 0, 0.0, {}, Path("run_results.json"))
+
+    monkeypatch.setattr("reelops.warehouse.build", build)
+    monkeypatch.setattr("reelops.sources.active_source", lambda _settings: "world")
+    proc = _holder(settings, 1.5)  # was a raw DuckDB lock error when both built at once
+    result = CliRunner().invoke(app, ["warehouse", "build"])
+    proc.wait()
+    assert result.exit_code == 0, result.output
+    assert f"warehouse build: waiting for pid {proc.pid} (pipeline run, since " in result.output
+    assert built[0].startswith(f"pid {os.getpid()} (warehouse build, since ")
