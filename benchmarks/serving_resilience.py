@@ -40,22 +40,6 @@ LADDER_STEP = 500
 FLAT = 0.10
 
 
-def _descendants(root: int) -> list[int]:
-    parents: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    out, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo += parents.get(pid, [])
-    return out
-
-
 def _rss_mib(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -66,21 +50,38 @@ def _rss_mib(pid: int) -> float:
     return 0.0
 
 
-def _service_pid(port: int) -> int:
-    """The ``reelops.serving.local`` process that serves on ``port``."""
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+def _listener_pid(port: int) -> int:
+    """A process holding the socket that listens on 127.0.0.1:``port``."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == "0A":  # LISTEN
+            inodes.add(f"socket:[{fields[9]}]")
+    for fd in Path("/proc").glob("[0-9]*/fd/*"):
         try:
-            args = cmdline.read_bytes().split(b"\0")
+            if str(fd.readlink()) in inodes:
+                return int(fd.parent.parent.name)
         except OSError:
             continue
-        if b"reelops.serving.local" in args and str(port).encode() in args:
-            return int(cmdline.parent.name)
-    raise RuntimeError(f"no service process found for port {port}")
+    raise RuntimeError(f"no process listens on port {port}")
 
 
 def worker_rss_mib(port: int) -> float:
-    """Resident memory of the largest process of the service on ``port`` (its worker)."""
-    return max(_rss_mib(pid) for pid in _descendants(_service_pid(port)))
+    """Resident memory of the largest process of the service on ``port`` (its worker).
+
+    ``reelops serve`` starts each service as the leader of a process group of its own
+    (BentoML's arbiter and its workers), so the group is the service.
+    """
+    group = os.getpgid(_listener_pid(port))
+    sizes = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:
+            sizes.append(_rss_mib(int(stat.parent.name)))
+    return max(sizes)
 
 
 def _ladder(i: int) -> list[float]:
