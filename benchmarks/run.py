@@ -90,6 +90,7 @@ PARTS = [
     "bitrate",
     "serving",
     "scripts",
+    "serving-resilience",
 ]
 
 
@@ -127,7 +128,14 @@ def main() -> None:
             print("\nFeature store: materialization, online lookup, training sets")
             features.print_table(feature_rows)
             print(f"\nwritten to {out}")
-        for part in ("ranker", "ranker-movielens", "bitrate", "serving", "scripts"):
+        for part in (
+            "ranker",
+            "ranker-movielens",
+            "bitrate",
+            "serving",
+            "scripts",
+            "serving-resilience",
+        ):
             if part in chosen:
                 model_part(part.replace("-", "_"), work / part, machine)
 

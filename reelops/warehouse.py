@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -152,6 +153,87 @@ def _drop_old_versions(settings: Settings, source: str, current: str) -> None:
     others = sorted(p for p in _versions_dir(settings, source).iterdir() if p.name != current)
     for old in others[: max(len(others) - (KEEP_VERSIONS - 1), 0)]:
         shutil.rmtree(old, ignore_errors=True)
+
+
+# The PostgreSQL marts of a source: a build writes every model into a staging schema
+# (``<schema>__build``), and one transaction renames it over ``<schema>``, so readers see
+# the previous marts or the new ones, never a mix. A build that fails drops its staging
+# schema; one that was killed leaves it, and the next build drops it first.
+PG_STAGING_SUFFIX = "__build"
+PG_PREVIOUS_SUFFIX = "__previous"
+
+
+def staging_pg_schema(settings: Settings, source: str) -> str:
+    """The schema a PostgreSQL build writes into before it is published."""
+    return settings.pg_schema(source) + PG_STAGING_SUFFIX
+
+
+def stage_pg_schema(settings: Settings, source: str, *, carry_over: bool) -> str:
+    """A fresh, empty staging schema; with ``carry_over``, holding copies of the published
+    marts (a build of a selection rewrites only some of them)."""
+    staging = staging_pg_schema(settings, source)
+    published = settings.pg_schema(source)
+    _drop_pg_schemas(settings, [staging])
+    with _pg_transaction(settings) as cur:
+        cur.execute(sql.SQL("create schema {}").format(sql.Identifier(staging)))
+        if carry_over:
+            cur.execute(
+                "select table_name from information_schema.tables"
+                " where table_schema = %s and table_type = 'BASE TABLE' order by 1",
+                (published,),
+            )
+            for (table,) in cur.fetchall():
+                cur.execute(
+                    sql.SQL("create table {} as table {}").format(
+                        sql.Identifier(staging, table), sql.Identifier(published, table)
+                    )
+                )
+    return staging
+
+
+def publish_pg_schema(settings: Settings, source: str) -> str:
+    """Rename the staging schema over the published one, in one transaction.
+
+    Returns:
+        The published schema's name.
+    """
+    published = settings.pg_schema(source)
+    previous = published + PG_PREVIOUS_SUFFIX
+    with _pg_transaction(settings) as cur:
+        cur.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(previous)))
+        cur.execute(
+            "select 1 from information_schema.schemata where schema_name = %s", (published,)
+        )
+        if cur.fetchone():
+            cur.execute(
+                sql.SQL("alter schema {} rename to {}").format(
+                    sql.Identifier(published), sql.Identifier(previous)
+                )
+            )
+        cur.execute(
+            sql.SQL("alter schema {} rename to {}").format(
+                sql.Identifier(staging_pg_schema(settings, source)), sql.Identifier(published)
+            )
+        )
+        cur.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(previous)))
+    return published
+
+
+def _drop_pg_schemas(settings: Settings, schemas: list[str]) -> None:
+    with _pg_transaction(settings) as cur:
+        for schema in schemas:
+            cur.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
+
+
+@contextlib.contextmanager
+def _pg_transaction(settings: Settings):
+    """A cursor in one transaction on the warehouse database (committed at the end)."""
+    conn = psycopg2.connect(settings.pg_dsn(), connect_timeout=10)
+    try:
+        with conn, conn.cursor() as cur:
+            yield cur
+    finally:
+        conn.close()
 
 
 def dbt_environ(settings: Settings, source: str) -> dict[str, str]:
@@ -320,9 +402,11 @@ def _as_csv(data: pa.Table) -> io.BytesIO:
 def build(settings: Settings, source: str, *, select: str | None = None) -> BuildResult:
     """Run ``dbt build`` for one source on the profile's target (DuckDB or PostgreSQL).
 
-    On PostgreSQL the lake is first loaded into ``<schema>_raw``; on DuckDB the project
+    On PostgreSQL the lake is first loaded into ``<schema>_raw`` and dbt builds into a
+    staging schema that replaces ``<schema>`` in one transaction; on DuckDB the project
     reads the parquet itself and writes the marts as parquet into a staging folder that
-    is published as ``marts_dir`` only when the whole build succeeds (all or nothing).
+    is published as ``marts_dir``. Either way, only a build that succeeds whole is
+    published (all or nothing).
 
     Args:
         settings: The platform settings; ``settings.dbt_target`` picks the target.
@@ -347,14 +431,19 @@ def build(settings: Settings, source: str, *, select: str | None = None) -> Buil
         settings.duckdb_path(source).parent.mkdir(parents=True, exist_ok=True)
     else:
         load_lake_into_postgres(settings, source)
+        stage_pg_schema(settings, source, carry_over=select is not None)
     try:
         outcome, failures, built, counts = _run_dbt(settings, source, select, staging)
     except BaseException:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
+        else:
+            _drop_pg_schemas(settings, [staging_pg_schema(settings, source)])
         raise
     if staging is not None:
         publish_marts(settings, source, staging)
+    else:
+        publish_pg_schema(settings, source)
 
     marts = [name for name in MARTS if name in built]
     return BuildResult(
@@ -388,9 +477,18 @@ def _run_dbt(settings: Settings, source: str, select: str | None, marts_dir: Pat
         "--log-path", str(log_path),
         "--vars", json.dumps(dbt_vars(settings, source, marts_dir)),
     ]  # fmt: skip
+    environ = dbt_environ(settings, source)
+    if target == "postgres":
+        # Into the staging schema, reading the raw tables the published schema reads.
+        environ["REELOPS_PG_SCHEMA"] = staging_pg_schema(settings, source)
+        environ["REELOPS_DBT_RAW_SCHEMA"] = raw_pg_schema(settings, source)
+        if select:
+            # The staging schema starts with the published marts (tables) only: rebuild
+            # every view too (they are cheap), so the set it publishes is complete.
+            select = f"{select} config.materialized:view"
     if select:
         args += ["--select", select]
-    with temporary_environ(dbt_environ(settings, source)):
+    with temporary_environ(environ):
         try:
             outcome = dbtRunner().invoke(args)
         finally:

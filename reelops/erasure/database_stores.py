@@ -24,7 +24,7 @@ from reelops.erasure.base import (
 from reelops.erasure.identity import Member
 from reelops.features.environment import feast_dir, project_name, store_yaml
 from reelops.privacy import MemberKeyVault
-from reelops.warehouse import raw_pg_schema
+from reelops.warehouse import raw_pg_schema, staging_pg_schema
 
 
 class WarehouseStore(Store):
@@ -45,7 +45,11 @@ class WarehouseStore(Store):
         )
 
     def _pg_tables(self, cur) -> list[tuple[str, str, list[str]]]:
-        schemas = [self.settings.pg_schema(self.source), raw_pg_schema(self.settings, self.source)]
+        schemas = [
+            self.settings.pg_schema(self.source),
+            raw_pg_schema(self.settings, self.source),
+            staging_pg_schema(self.settings, self.source),  # left by a killed build
+        ]
         cur.execute(
             "select c.table_schema, c.table_name, c.column_name from information_schema.columns c"
             " join information_schema.tables t on t.table_schema = c.table_schema"

@@ -14,6 +14,9 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from redis.exceptions import RedisError
 
 from reelops.config import Settings
 from reelops.features.store import FeatureRepo, FeatureStoreError, open_store, store_lock
@@ -144,7 +147,8 @@ def materialize(
         One entry per view, in the order they were materialized.
 
     Raises:
-        FeatureStoreError: an unknown view was named.
+        FeatureStoreError: an unknown view was named, or the Redis online store did not
+            answer (one line naming its address, not the client's traceback).
         Exception: whatever the offline or online store raised; views before the failing
             one keep their new watermark, the failing one and the rest keep their old one.
     """
@@ -171,9 +175,19 @@ def materialize(
                 end=end,
             )
             started = time.perf_counter()
-            repo.store.materialize(
-                start_date=_aware(window.start), end_date=_aware(window.end), feature_views=[name]
-            )
+            try:
+                repo.store.materialize(
+                    start_date=_aware(window.start),
+                    end_date=_aware(window.end),
+                    feature_views=[name],
+                )
+            except RedisError as error:
+                raise FeatureStoreError(
+                    f"the online store (Redis at {redis_address(repo.settings.redis_url)}) did "
+                    f"not answer while materializing {name!r}: {type(error).__name__}: {error}. "
+                    "Start it, or point REELOPS_REDIS_URL at it, then run again (every view "
+                    "continues from its own watermark)"
+                ) from None
             after = _naive_utc(repo.store.get_feature_view(name).most_recent_end_time)
             done.append(
                 ViewMaterialization(
@@ -205,3 +219,9 @@ def describe_materialization(result: MaterializeResult) -> str:
             f"watermark {view.watermark_before} -> {view.watermark_after}  {view.seconds:.2f} s"
         )
     return "\n".join(lines)
+
+
+def redis_address(redis_url: str) -> str:
+    """``host:port/db`` of a Redis URL, without its password."""
+    parts = urlsplit(redis_url)
+    return f"{parts.hostname}:{parts.port or 6379}{parts.path or '/0'}"

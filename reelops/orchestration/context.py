@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reelops.config import Settings, get_settings
+from reelops.locks import home_lock
 from reelops.specs import ModelSpec, load_spec
 
 
@@ -100,3 +103,37 @@ def run_values(context: Mapping[str, Any]) -> RunValues:
         data_interval=(context.get("data_interval_start"), context.get("data_interval_end")),
         run_after=getattr(dag_run, "run_after", None),
     )
+
+
+def task_holder(context: Mapping[str, Any], name: str) -> str:
+    """How a task holding the home's lock is named to whoever waits for it."""
+    ti = context.get("ti")
+    if ti is not None:
+        name = f"{ti.dag_id}.{ti.task_id}"
+    dag_run = context.get("dag_run")
+    run_id = getattr(dag_run, "run_id", None) or context.get("run_id") or "manual"
+    return f"Airflow task {name} of run {run_id}"
+
+
+@contextlib.contextmanager
+def task_home_lock(context: Mapping[str, Any], name: str) -> Iterator[None]:
+    """Hold the home's lock while a task writes (the lake, the warehouse, the online
+    store, the registry).
+
+    A run under the scheduler and a ``reelops pipeline run``, ``warehouse build`` or
+    training in a shell share the home: each waits for the other, and says whom it waits
+    for. An in-process run already holds the lock in this process (it is reentrant).
+    """
+    with home_lock(get_settings(), task_holder(context, name)):
+        yield
+
+
+def holds_home_lock(task: Callable[..., Any]) -> Callable[..., Any]:
+    """A task adapter that runs holding the home's lock (see :func:`task_home_lock`)."""
+
+    @functools.wraps(task)
+    def locked(*args: Any, **context: Any) -> Any:
+        with task_home_lock(context, task.__name__):
+            return task(*args, **context)
+
+    return locked

@@ -8,11 +8,12 @@ from typing import Any
 from airflow.sdk.exceptions import AirflowSkipException
 
 from reelops.ingest import land_interval
-from reelops.orchestration.context import run_values
+from reelops.orchestration.context import holds_home_lock, run_values
 from reelops.sources import active_source, source_info
 from reelops.warehouse import build, describe_build
 
 
+@holds_home_lock
 def land(**context: Any) -> dict[str, Any]:
     """Land the run's interval of the active source in the lake.
 
@@ -39,6 +40,7 @@ def land(**context: Any) -> dict[str, Any]:
     return summary
 
 
+@holds_home_lock
 def build_warehouse(landed: dict[str, Any], **context: Any) -> dict[str, Any]:
     """Run ``dbt build`` (models and tests) over everything the active source's lake holds."""
     run = run_values(context)
@@ -49,6 +51,7 @@ def build_warehouse(landed: dict[str, Any], **context: Any) -> dict[str, Any]:
     return summary
 
 
+@holds_home_lock
 def materialize_features(built: dict[str, Any], **context: Any) -> dict[str, Any]:
     """Apply changed feature definitions, then bring the online store up to the run's end.
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from reelops.orchestration.context import run_values
+from reelops.orchestration.context import holds_home_lock, run_values
 from reelops.ranking import train as steps
 from reelops.ranking.protocol import MODEL_NAME
 from reelops.specs import ModelSpec, load_spec
@@ -22,6 +22,7 @@ def run_spec(workdir: str | Path) -> ModelSpec:
     return load_spec(steps.read_prepared(Path(workdir)).get("spec") or MODEL_NAME)
 
 
+@holds_home_lock
 def training_set(**context: Any) -> list[dict[str, Any]]:
     """:func:`~reelops.ranking.train.prepare` in the run's work folder.
 
@@ -42,13 +43,18 @@ def training_set(**context: Any) -> list[dict[str, Any]]:
 
 
 def search(workdir: str, point: dict[str, Any], index: int, **context: Any) -> dict[str, Any]:
-    """:func:`~reelops.ranking.train.search_point` for one grid point."""
+    """:func:`~reelops.ranking.train.search_point` for one grid point.
+
+    Without the home's lock: the mapped points run side by side under the scheduler and
+    each writes only its own file in the run's folder.
+    """
     run = run_values(context)
     result = steps.search_point(run.settings, run_spec(workdir), Path(workdir), point, index)
     print(f"grid point {index} {point}: validation {result['validation']}")
     return {**result, "workdir": str(workdir)}
 
 
+@holds_home_lock
 def train(results: list[dict[str, Any]], **context: Any) -> dict[str, Any]:
     """:func:`~reelops.ranking.train.train` with the best validation point."""
     run = run_values(context)
@@ -58,6 +64,7 @@ def train(results: list[dict[str, Any]], **context: Any) -> dict[str, Any]:
     return {**trained, "workdir": str(workdir)}
 
 
+@holds_home_lock
 def evaluate(trained: dict[str, Any], **context: Any) -> dict[str, Any]:
     """:func:`~reelops.ranking.train.evaluate`; prints the report."""
     run = run_values(context)
@@ -67,6 +74,7 @@ def evaluate(trained: dict[str, Any], **context: Any) -> dict[str, Any]:
     return {**summary, "workdir": str(workdir)}
 
 
+@holds_home_lock
 def save_candidate(evaluated: dict[str, Any], **context: Any) -> dict[str, Any]:
     """:func:`~reelops.ranking.train.save_candidate` with the run conf's approval policy."""
     run = run_values(context)

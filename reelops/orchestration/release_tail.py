@@ -85,17 +85,19 @@ def release_tasks(model: str, saved: Any):
     """
 
     @task(task_id=GATES)
-    def gates(saved: dict) -> dict:
+    def gates(saved: dict, **context) -> dict:
         from reelops.config import get_settings
+        from reelops.orchestration.context import task_home_lock
         from reelops.quality.release import run_gates
 
-        result = run_gates(
-            get_settings(),
-            saved["model"],
-            saved["version"],
-            approval=saved.get("approval"),
-            spec=saved.get("spec"),
-        )
+        with task_home_lock(context, GATES):
+            result = run_gates(
+                get_settings(),
+                saved["model"],
+                saved["version"],
+                approval=saved.get("approval"),
+                spec=saved.get("spec"),
+            )
         # The task log is where people look first: the verdict, the table, the reports.
         print(
             f"gates {'PASSED' if result['passed'] else 'FAILED'} for "
@@ -115,21 +117,25 @@ def release_tasks(model: str, saved: Any):
     @task(task_id=PROMOTE, trigger_rule="none_failed_min_one_success")
     def promote(result: dict, **context) -> dict:
         from reelops.config import get_settings
+        from reelops.orchestration.context import task_home_lock
         from reelops.quality.release import auto_release, human_release
 
         response = context["ti"].xcom_pull(task_ids=APPROVAL, key=ANSWER)
         if result["approval"] == "human":
             if not response or response.get("chosen_options") != ["Approve"]:
                 raise RuntimeError(f"{result['model']}:{result['version']} was not approved")
-            done = human_release(get_settings(), result, response)
+            with task_home_lock(context, PROMOTE):
+                done = human_release(get_settings(), result, response)
         else:
-            done = auto_release(get_settings(), result)
+            with task_home_lock(context, PROMOTE):
+                done = auto_release(get_settings(), result)
         print(f"{done['model']}:{done['version']} is in production (was {done['previous']})")
         return done
 
     @task(task_id=REJECT, trigger_rule="all_skipped")
     def reject(**context) -> dict:
         from reelops.config import get_settings
+        from reelops.orchestration.context import task_home_lock
         from reelops.quality.release import settle_rejection
 
         # Pulled, not passed: an argument would make ``gates`` an upstream task, and
@@ -137,7 +143,8 @@ def release_tasks(model: str, saved: Any):
         result = context["ti"].xcom_pull(task_ids=GATES)
         response = context["ti"].xcom_pull(task_ids=APPROVAL, key=ANSWER)
         print(f"approval answer: {response}")
-        done = settle_rejection(get_settings(), result, response)
+        with task_home_lock(context, REJECT):
+            done = settle_rejection(get_settings(), result, response)
         print(f"{done['model']}:{done['version']} rejected: {done['reason']}")
         return done
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -193,3 +193,27 @@ def write_lake(lake_dir: Path, *, delivery: bool = True) -> None:
         write_events(lake_dir, "delivery_chunks", CHUNKS)
     else:
         write_partition(lake_dir, "playback_sessions", DAY3, [])
+
+
+# The day of the duplicate session written by :func:`write_half_failing_change`.
+DUPLICATE_SESSION_DAY = DAY1 + timedelta(days=5)
+# The dbt test that fails on it.
+HALF_FAILING_TEST = "unique_stg_lake__playback_sessions_session_id"
+
+
+def write_half_failing_change(lake_dir: Path) -> None:
+    """New views (they change fct_viewing_events) and a duplicate session, which fails the
+    build halfway: marts that do not depend on sessions are rebuilt before the test fails.
+    Deleting the ``playback_sessions`` partition of ``DUPLICATE_SESSION_DAY`` repairs it."""
+    write_partition(
+        lake_dir,
+        "viewing_events",
+        DAY1 + timedelta(days=1),
+        [*VIEWS[1:2], {**VIEWS[0], "event_id": "e-new", "ts": VIEWS[1]["ts"]}],
+    )
+    write_partition(
+        lake_dir,
+        "playback_sessions",
+        DUPLICATE_SESSION_DAY,
+        [{**SESSIONS[0], "ts": S1_START + timedelta(days=5)}],
+    )

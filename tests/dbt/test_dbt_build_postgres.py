@@ -7,19 +7,28 @@ import uuid
 import pandas as pd
 import psycopg2
 import pytest
-from dbt_lake import FULL_MART_ROWS, write_lake
+from dbt_lake import (
+    DUPLICATE_SESSION_DAY,
+    FULL_MART_ROWS,
+    HALF_FAILING_TEST,
+    write_half_failing_change,
+    write_lake,
+)
 from psycopg2 import sql
 
+from reelops import lake
 from reelops.config import Settings
 from reelops.schema import RAW_TABLES
 from reelops.warehouse import (
     MART_KEYS,
     BuildResult,
+    WarehouseBuildError,
     build,
     lake_columns,
     load_lake_into_postgres,
     raw_pg_schema,
     read_mart,
+    staging_pg_schema,
 )
 
 pytestmark = [pytest.mark.production, pytest.mark.slow]
@@ -48,8 +57,12 @@ def pg_settings(tmp_path_factory: pytest.TempPathFactory):
     conn = psycopg2.connect(settings.pg_dsn())
     try:
         with conn, conn.cursor() as cur:
-            for name in (source, f"{source}_ml"):
-                for schema in (settings.pg_schema(name), raw_pg_schema(settings, name)):
+            for name in (source, f"{source}_ml", f"{source}_half"):
+                for schema in (
+                    settings.pg_schema(name),
+                    raw_pg_schema(settings, name),
+                    staging_pg_schema(settings, name),
+                ):
                     cur.execute(
                         sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema))
                     )
@@ -100,3 +113,50 @@ def test_raw_load_is_idempotent_and_creates_missing_tables_empty(pg_settings):
         conn.close()
     assert columns == [name for name, _ in lake_columns("impressions")] + ["day"]
     assert set(first) == set(RAW_TABLES)
+
+
+def _mart_tables(settings: Settings, source: str) -> dict[str, tuple[int, int]]:
+    """Each published mart's table oid (new with every build) and row count."""
+    conn = psycopg2.connect(settings.pg_dsn())
+    try:
+        with conn.cursor() as cur:
+            out = {}
+            for name in MART_KEYS:
+                relation = sql.Identifier(settings.pg_schema(source), name)
+                cur.execute(
+                    sql.SQL("select {}::regclass::oid, count(*) from {}").format(
+                        sql.Literal(f"{settings.pg_schema(source)}.{name}"), relation
+                    )
+                )
+                out[name] = cur.fetchone()
+            cur.execute(
+                "select count(*) from information_schema.schemata where schema_name = %s",
+                (staging_pg_schema(settings, source),),
+            )
+            out["staging schemas"] = cur.fetchone()
+            return out
+    finally:
+        conn.close()
+
+
+def test_a_failed_postgres_build_publishes_no_mart_and_a_clean_rebuild_publishes_all(
+    pg_settings,
+):
+    settings, source = pg_settings
+    source = f"{source}_half"
+    lake_dir = settings.lake_dir(source)
+    write_lake(lake_dir)
+    build(settings, source)
+    before = _mart_tables(settings, source)
+    write_half_failing_change(lake_dir)  # fails halfway, after some marts were rebuilt
+    with pytest.raises(WarehouseBuildError, match=HALF_FAILING_TEST):
+        build(settings, source)
+    assert _mart_tables(settings, source) == before  # the very same tables, no staging left
+
+    assert lake.delete_partition(lake_dir, "playback_sessions", DUPLICATE_SESSION_DAY)
+    result = build(settings, source)
+    after = _mart_tables(settings, source)
+    assert all(after[name][0] != before[name][0] for name in MART_KEYS)  # every mart is new
+    assert after["fct_viewing_events"][1] == before["fct_viewing_events"][1] + 1
+    assert result.mart_rows == {name: after[name][1] for name in MART_KEYS}
+    assert after["staging schemas"] == (0,)

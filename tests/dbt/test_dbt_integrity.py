@@ -9,7 +9,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from dbt_lake import DAY1, S1_START, SESSIONS, VIEWS, write_lake, write_partition
+from dbt_lake import (
+    DAY1,
+    HALF_FAILING_TEST,
+    S1_START,
+    VIEWS,
+    write_half_failing_change,
+    write_lake,
+    write_partition,
+)
 
 from reelops import lake
 from reelops.config import Settings
@@ -109,21 +117,8 @@ def test_a_failed_build_publishes_nothing_and_keeps_the_previous_marts(local_set
     build(local_settings, "half")
     before = _mart_digests(local_settings, "half")
     published = local_settings.marts_dir("half").resolve()
-    # New views would change fct_viewing_events, but a duplicate session fails the
-    # build halfway: some marts were already rewritten when it stopped.
-    write_partition(
-        lake_dir,
-        "viewing_events",
-        DAY1 + timedelta(days=1),
-        [*VIEWS[1:2], {**VIEWS[0], "event_id": "e-new", "ts": VIEWS[1]["ts"]}],
-    )
-    write_partition(
-        lake_dir,
-        "playback_sessions",
-        DAY1 + timedelta(days=5),
-        [{**SESSIONS[0], "ts": S1_START + timedelta(days=5)}],
-    )
-    with pytest.raises(WarehouseBuildError, match="unique_stg_lake__playback_sessions_session_id"):
+    write_half_failing_change(lake_dir)
+    with pytest.raises(WarehouseBuildError, match=HALF_FAILING_TEST):
         build(local_settings, "half")
     assert _mart_digests(local_settings, "half") == before
     assert local_settings.marts_dir("half").resolve() == published

@@ -64,17 +64,22 @@ def test_names_and_connection_strings():
         redis_connection_string("cache:6379")
 
 
-def test_a_closed_redis_port_fails_one_lookup_within_the_serving_budget():
+def _closed_port() -> int:
     import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_closed_redis_port_fails_one_lookup_within_the_serving_budget():
     import time
 
     from feast.infra.online_stores.redis import RedisOnlineStore
     from redis import Redis
     from redis.exceptions import ConnectionError as RedisConnectionError
 
-    with socket.socket() as sock:  # a port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = _closed_port()
     nodes, params = RedisOnlineStore._parse_connection_string(
         redis_connection_string(f"redis://127.0.0.1:{port}/0")
     )
@@ -83,6 +88,40 @@ def test_a_closed_redis_port_fails_one_lookup_within_the_serving_budget():
     with pytest.raises(RedisConnectionError):
         client.get("member:1")
     assert time.perf_counter() - started < 1.0  # was 7.9 s: three hidden retries with backoff
+
+
+def test_materialize_with_redis_down_fails_with_one_line_naming_the_store(tmp_path):
+    from types import SimpleNamespace
+
+    from redis import Redis
+
+    from reelops.features.materialize import materialize
+
+    port = _closed_port()
+    settings = Settings(
+        home=tmp_path, profile="production", redis_url=f"redis://:s3cret@127.0.0.1:{port}/4"
+    )
+    client = Redis(port=port, socket_connect_timeout=0.5, retry=None)
+
+    def write_rows(**_window):  # as Feast's Redis online store writes a view's rows
+        client.hset("network:US", "throughput_p50_7d", 1.0)
+
+    view = SimpleNamespace(name="network_throughput", online=True, ttl=timedelta(days=7), tags={})
+    store = SimpleNamespace(list_feature_views=lambda allow_cache: [], materialize=write_rows)
+    repo = SimpleNamespace(
+        settings=settings,
+        source="world",
+        store=store,
+        definitions=SimpleNamespace(feature_views=[view]),
+    )
+    with pytest.raises(FeatureStoreError) as failed:
+        materialize(settings, end=D, repo=repo)
+    message = str(failed.value)
+    assert (
+        f"Redis at 127.0.0.1:{port}/4) did not answer while materializing 'network_throughput'"
+        in message
+    )
+    assert "\n" not in message and "s3cret" not in message and "REELOPS_REDIS_URL" in message
 
 
 @pytest.mark.parametrize(
