@@ -178,12 +178,13 @@ def airflow_environ(settings: Settings) -> dict[str, str]:
         )
     else:
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{home / 'airflow.db'}"
+    # Every task goes to this queue, on either executor (the LocalExecutor ignores it): the
+    # queue is stored with the DAGs, so a home that switches to Celery finds its tasks on
+    # the queue its workers serve (a second cluster on the same broker needs its own).
+    env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"] = settings.celery_queue
     if settings.airflow_executor == "CeleryExecutor":
         env["AIRFLOW__CELERY__BROKER_URL"] = settings.celery_broker_url
         env["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
-        # Every task goes to this queue and the workers serve it (a second cluster on the
-        # same broker needs a queue of its own).
-        env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"] = settings.celery_queue
         # One task at a time per worker: capacity is the number of workers.
         env["AIRFLOW__CELERY__WORKER_CONCURRENCY"] = "1"
         # The message of a task a dead worker held is delivered again after this long (the

@@ -132,7 +132,9 @@ def serve_forever(settings: Settings, port: int, workers: int = 0) -> None:
             print(f"Airflow is up: http://127.0.0.1:{port}  ({login})")
             print(f"component logs: {settings.airflow_home / 'logs' / 'components'}")
             if workers:
-                print(f"workers: .venv/bin/celery --app {cluster.CELERY_APP} inspect active")
+                print(f"workers: {', '.join(cluster.worker_names(settings, workers))}; see them:")
+                print('  eval "$(.venv/bin/reelops env)"')
+                print(f"  celery --app {cluster.CELERY_APP} inspect active")
             print("press Ctrl-C to stop")
             while all(p.poll() is None for p in processes):
                 time.sleep(1)

@@ -20,7 +20,9 @@ def _celery(tmp_path, **values) -> Settings:
 def test_the_local_executor_stays_the_default_and_sets_no_celery_option(tmp_path):
     env = airflow_environ(Settings(home=tmp_path))
     assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
-    assert not [key for key in env if "CELERY" in key or "DEFAULT_QUEUE" in key]
+    assert not [key for key in env if "CELERY" in key]
+    # Tasks are queued where Celery workers would look, should the home switch executor.
+    assert env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"] == "reelops"
 
 
 def test_celery_sends_tasks_through_redis_and_keeps_results_beside_the_metadata(tmp_path):
