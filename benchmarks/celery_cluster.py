@@ -23,6 +23,8 @@ import uuid
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import redis
+
 from benchmarks.run import RESULTS
 from reelops.config import Settings
 from reelops.features.store import teardown
@@ -100,6 +102,9 @@ def main() -> None:
         finally:
             try:
                 teardown(local, "world")  # its online rows in Redis
+                broker = redis.Redis.from_url(local.celery_broker_url)
+                for key in broker.scan_iter(f"*{local.celery_queue}*"):
+                    broker.delete(key)
             finally:
                 drop_database(local)
     RESULTS.mkdir(parents=True, exist_ok=True)
