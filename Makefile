@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.9.30
 
-.PHONY: venv demo test airflow serve bench lint format clean lock browser
+.PHONY: venv demo test airflow cluster serve bench lint format clean lock browser
 
 venv: $(STAMP)
 
@@ -33,6 +33,13 @@ browser:
 
 airflow: $(STAMP)
 	$(BIN)/reelops airflow up
+
+# Airflow on the CeleryExecutor (production profile: PostgreSQL, Redis as the broker) with
+# WORKERS Celery workers as separate processes on this machine.
+WORKERS ?= 2
+cluster: $(STAMP)
+	REELOPS_PROFILE=production REELOPS_AIRFLOW_EXECUTOR=CeleryExecutor \
+		$(BIN)/reelops airflow up --workers $(WORKERS)
 
 serve: $(STAMP)
 	$(BIN)/reelops serve

@@ -10,12 +10,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 Profile = Literal["local", "production"]
+Executor = Literal["LocalExecutor", "CeleryExecutor"]
 
 LOOPBACK = "127.0.0.1"
 
@@ -40,6 +41,12 @@ class Settings(BaseSettings):
     pg_database: str = "test"
     redis_url: str = "redis://127.0.0.1:6379/0"
 
+    # Airflow's executor. CeleryExecutor (production profile only) sends tasks through the
+    # broker to the workers serving the queue; its results go to the metadata database.
+    airflow_executor: Executor = "LocalExecutor"
+    celery_broker_url: str = "redis://127.0.0.1:6379/1"
+    celery_queue: str = Field(default="reelops", pattern=r"^[A-Za-z0-9_.-]+$")
+
     # Serving: comma-separated API keys (production must set them; local generates one).
     api_keys: SecretStr | None = None
     max_body_bytes: int = Field(default=65_536, gt=0)
@@ -47,6 +54,15 @@ class Settings(BaseSettings):
     ladder_cache_size: int = Field(default=64, ge=1, le=100_000)
     # Rendered artwork PNGs the recommender keeps (least recently used go; ~30 KB each).
     artwork_cache_size: int = Field(default=256, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _celery_needs_production(self) -> Settings:
+        if self.airflow_executor == "CeleryExecutor" and self.profile != "production":
+            raise ValueError(
+                "REELOPS_AIRFLOW_EXECUTOR=CeleryExecutor needs REELOPS_PROFILE=production: "
+                "the workers and Celery's results share the PostgreSQL metadata database"
+            )
+        return self
 
     @property
     def project_root(self) -> Path:
@@ -147,7 +163,7 @@ def airflow_environ(settings: Settings) -> dict[str, str]:
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(settings.dags_dir),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__EXECUTOR": settings.airflow_executor,
         # LocalExecutor starts this many workers; Airflow's 32 swamps a small machine.
         "AIRFLOW__CORE__PARALLELISM": str(max(2, os.cpu_count() or 2)),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": str(not production),
@@ -173,6 +189,19 @@ def airflow_environ(settings: Settings) -> dict[str, str]:
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = (
             f"sqlite:///{home / 'airflow.db'}?timeout={AIRFLOW_SQLITE_TIMEOUT_S}"
         )
+    # Every task goes to this queue, on either executor (the LocalExecutor ignores it): the
+    # queue is stored with the DAGs, so a home that switches to Celery finds its tasks on
+    # the queue its workers serve (a second cluster on the same broker needs its own).
+    env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"] = settings.celery_queue
+    if settings.airflow_executor == "CeleryExecutor":
+        env["AIRFLOW__CELERY__BROKER_URL"] = settings.celery_broker_url
+        env["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        # One task at a time per worker: capacity is the number of workers.
+        env["AIRFLOW__CELERY__WORKER_CONCURRENCY"] = "1"
+        # The message of a task a dead worker held is delivered again after this long (the
+        # provider's default, set to say so): Airflow retries such a task long before, once
+        # its heartbeat stops ([scheduler] task_instance_heartbeat_timeout).
+        env["AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT"] = "86400"
     return env
 
 

@@ -229,11 +229,27 @@ def airflow_up(
     port: Annotated[
         int, typer.Option(min=1, max=65535, metavar="PORT", help="API server / UI port.")
     ] = 8080,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            metavar="N",
+            help="Celery workers to start (CeleryExecutor only; default 2 there, 0 otherwise).",
+        ),
+    ] = None,
 ) -> None:
-    """Start Airflow (api-server, scheduler, dag-processor, triggerer); Ctrl-C stops all."""
+    """Start Airflow (api-server, scheduler, dag-processor, triggerer, workers); Ctrl-C stops."""
+    from reelops.orchestration.cluster import check_workers
     from reelops.orchestration.local import serve_forever
 
-    serve_forever(get_settings(), port)
+    settings = get_settings()
+    if workers is None:
+        workers = 2 if settings.airflow_executor == "CeleryExecutor" else 0
+    try:
+        check_workers(settings, workers)
+    except ValueError as exc:
+        _fail(str(exc))
+    serve_forever(settings, port, workers)
 
 
 @airflow_app.command("check-ui")

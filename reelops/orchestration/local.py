@@ -1,4 +1,4 @@
-"""`make airflow`: every Airflow component on the local profile, stopped together."""
+"""`make airflow`, `make cluster`: every Airflow component and Celery worker, stopped together."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from reelops.config import (
     airflow_passwords_file,
     airflow_user,
 )
+from reelops.orchestration import cluster
 from reelops.orchestration.api import record_running
 from reelops.orchestration.runs import airflow_bin, ensure_airflow_db
 from reelops.processes import start_group, stop, wait_for_http
@@ -66,12 +67,18 @@ def ensure_airflow_password(settings: Settings) -> Path | None:
 
 
 @contextmanager
-def running_airflow(settings: Settings, port: int, components=COMPONENTS):
-    """Start Airflow's components; stop all of them on exit, however it is left.
+def running_airflow(settings: Settings, port: int, components=COMPONENTS, workers: int = 0):
+    """Start Airflow's components and ``workers`` Celery workers; stop all of them on exit.
 
-    While they run, the port is recorded in the Airflow home, so the CLI triggers its
-    runs on this Airflow (:mod:`reelops.orchestration.dispatch`).
+    The processes come in the order of ``components`` (the api-server first), then the
+    workers in the order of :func:`cluster.worker_names`. While they run, the port is
+    recorded in the Airflow home, so the CLI triggers its runs on this Airflow
+    (:mod:`reelops.orchestration.dispatch`).
+
+    Raises:
+        ValueError: Workers asked for without the CeleryExecutor (see the settings).
     """
+    cluster.check_workers(settings, workers)
     ensure_airflow_db(settings)
     ensure_airflow_password(settings)
     env = {
@@ -93,21 +100,30 @@ def running_airflow(settings: Settings, port: int, components=COMPONENTS):
             wait_healthy(port)
         for component in ordered[1:]:
             processes.append(_start(component, env, port, log_dir))
+        names = cluster.worker_names(settings, workers)
+        for name in names:
+            processes.append(cluster.start_worker(settings, name, env, log_dir))
         wait_healthy(port)
+        for name, proc in zip(names, processes[len(components) :], strict=True):
+            cluster.wait_ready(name, proc, cluster.worker_log(log_dir, name))
         record = record_running(settings, port)
         yield processes
     finally:
         if record is not None:
             record.unlink(missing_ok=True)
+        # A task still running has a process group of its own: stopped after its worker.
+        tasks = cluster.task_groups(processes[len(components) :])
         stop(processes)
+        cluster.kill_groups(tasks)
 
 
-def serve_forever(settings: Settings, port: int) -> None:
+def serve_forever(settings: Settings, port: int, workers: int = 0) -> None:
     """Run Airflow until Ctrl-C (or SIGTERM), then stop every process it started."""
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    print(f"starting Airflow ({', '.join(COMPONENTS)}) with home {settings.airflow_home} ...")
+    names = [*COMPONENTS, *(f"celery worker {n}" for n in cluster.worker_names(settings, workers))]
+    print(f"starting Airflow ({', '.join(names)}) with home {settings.airflow_home} ...")
     try:
-        with running_airflow(settings, port) as processes:
+        with running_airflow(settings, port, workers=workers) as processes:
             if settings.profile == "production":
                 password = airflow_passwords_file(settings)
                 login = f"log in as {airflow_user()!r}, password in {password}"
@@ -115,10 +131,14 @@ def serve_forever(settings: Settings, port: int) -> None:
                 login = "no login on the local profile"
             print(f"Airflow is up: http://127.0.0.1:{port}  ({login})")
             print(f"component logs: {settings.airflow_home / 'logs' / 'components'}")
+            if workers:
+                print(f"workers: {', '.join(cluster.worker_names(settings, workers))}; see them:")
+                print('  eval "$(.venv/bin/reelops env)"')
+                print(f"  celery --app {cluster.CELERY_APP} inspect active")
             print("press Ctrl-C to stop")
             while all(p.poll() is None for p in processes):
                 time.sleep(1)
-            dead = [c for c, p in zip(COMPONENTS, processes, strict=True) if p.poll() is not None]
+            dead = [c for c, p in zip(names, processes, strict=True) if p.poll() is not None]
             print(f"stopping: {', '.join(dead)} exited")
     except KeyboardInterrupt:
         print("\nstopping Airflow ...")

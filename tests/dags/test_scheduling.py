@@ -16,7 +16,6 @@ the in-process run.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import subprocess
@@ -24,7 +23,7 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from airflow_stack import airflow_stack, finished_run, wait
+from airflow_stack import airflow_stack, finished_run, lake_digests, wait
 
 from reelops.config import Settings, airflow_environ
 from reelops.orchestration.runs import airflow_bin
@@ -59,14 +58,6 @@ def _reelops(settings: Settings, *args: str, code: int = 0) -> str:
     return done.stdout + done.stderr
 
 
-def _lake(settings: Settings) -> dict[str, str]:
-    lake = settings.lake_dir("world")
-    return {
-        str(p.relative_to(lake)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(lake.rglob("*.parquet"))
-    }
-
-
 def _landed(api, run_id: str) -> tuple[str, str]:
     """The interval the run's ``land`` task says it landed."""
     path = f"/dags/{DAG}/dagRuns/{run_id}/taskInstances/land/xcomEntries/return_value"
@@ -93,7 +84,7 @@ def runs(tmp_path_factory):
         found["cli_quiet"] = _reelops(
             settings, "pipeline", "run", "--start", str(DAYS[0]), "--end", str(TODAY)
         )
-        found["lake_in_process"] = _lake(settings)
+        found["lake_in_process"] = lake_digests(settings)
         _pause_training_dags(settings)
         with airflow_stack(settings) as (api, _):
             api.wait_for_dag(DAG)
@@ -147,7 +138,7 @@ def runs(tmp_path_factory):
             found["cli_paused"] = _reelops(
                 settings, "pipeline", "run", "--start", str(DAYS[0]), "--end", str(DAYS[1]), code=2
             )
-        found["lake_after"] = _lake(settings)
+        found["lake_after"] = lake_digests(settings)
         yield found
 
 

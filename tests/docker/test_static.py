@@ -14,7 +14,13 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker" / "compose.yaml"
 ENV_EXAMPLE = ROOT / "docker" / ".env.example"
-AIRFLOW = ("airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer")
+AIRFLOW = (
+    "airflow-api-server",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+    "airflow-worker",
+)
 
 
 def _services() -> dict:
@@ -109,6 +115,23 @@ def test_airflow_waits_for_a_successful_init_and_everything_long_lived_restarts(
     for name, service in services.items():
         if name != "airflow-init":
             assert service["restart"] == "unless-stopped", name
+
+
+def test_airflow_runs_tasks_on_celery_workers_through_redis():
+    services = _services()
+    worker = services["airflow-worker"]
+    assert worker["entrypoint"] == ["airflow", "celery", "worker"]
+    assert worker["deploy"]["replicas"] == "${AIRFLOW_WORKERS:-2}"
+    for name in ("airflow-init", *AIRFLOW):
+        env = services[name]["environment"]
+        assert env["AIRFLOW__CORE__EXECUTOR"] == env["REELOPS_AIRFLOW_EXECUTOR"] == "CeleryExecutor"
+        broker = env["AIRFLOW__CELERY__BROKER_URL"]
+        assert broker == env["REELOPS_CELERY_BROKER_URL"] != env["REELOPS_REDIS_URL"]
+        assert broker.startswith("redis://redis:6379/")
+        assert env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"] == env["REELOPS_CELERY_QUEUE"]
+        # Celery's results beside Airflow's metadata, in the same PostgreSQL database.
+        conn = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == f"db+{conn}"
 
 
 def test_redis_keeps_the_online_store_as_durably_as_feast_keeps_its_watermarks():
