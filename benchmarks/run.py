@@ -89,6 +89,7 @@ PARTS = [
     "ranker-movielens",
     "bitrate",
     "serving",
+    "artwork-open-bandit",
 ]
 
 
@@ -126,7 +127,7 @@ def main() -> None:
             print("\nFeature store: materialization, online lookup, training sets")
             features.print_table(feature_rows)
             print(f"\nwritten to {out}")
-        for part in ("ranker", "ranker-movielens", "bitrate", "serving"):
+        for part in ("ranker", "ranker-movielens", "bitrate", "serving", "artwork-open-bandit"):
             if part in chosen:
                 model_part(part.replace("-", "_"), work / part, machine)
 

@@ -1,0 +1,1 @@
+"""Personalised artwork: a contextual bandit over each title's artwork, judged off-policy."""
