@@ -102,30 +102,40 @@ def terms(
     raise ValueError(f"unknown estimator {estimator!r}; known: {ESTIMATORS}")
 
 
-def bootstrap_ratio(
-    numerator: np.ndarray,
-    denominator: np.ndarray,
+def bootstrap_ratios(
+    numerators: np.ndarray,
+    denominators: np.ndarray,
     *,
     n_boot: int = 200,
     level: float = 0.95,
     seed: int = 0,
-) -> tuple[float, float, float]:
-    """``sum(num) / sum(den)`` and its row-bootstrap percentile interval."""
-    n = len(numerator)
-    total = denominator.sum()
-    if n == 0 or total <= 0:
-        nan = float("nan")
-        return nan, nan, nan
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``sum(num) / sum(den)`` of each row of ``(estimates, n)`` arrays, with percentile
+    intervals from one shared row bootstrap (the same resamples for all: paired)."""
+    numerators, denominators = np.atleast_2d(numerators), np.atleast_2d(denominators)
+    n = numerators.shape[1]
+    totals = denominators.sum(axis=1)
+    values = np.where(totals > 0, numerators.sum(axis=1) / np.where(totals > 0, totals, 1), np.nan)
+    if n == 0:
+        return values, values.copy(), values.copy()
     rng = np.random.default_rng(seed)
-    replicates = np.empty(n_boot)
+    stacked = np.vstack([numerators, denominators]).T
+    replicates = np.empty((n_boot, len(numerators)))
     for b in range(n_boot):
-        # Resampling counts rather than indices: same distribution, no n-sized gather.
-        counts = np.bincount(rng.integers(0, n, n), minlength=n)
-        den = counts @ denominator
-        replicates[b] = (counts @ numerator) / den if den > 0 else np.nan
+        # Resampling counts rather than indices: same distribution, one product for all.
+        sums = np.bincount(rng.integers(0, n, n), minlength=n) @ stacked
+        num, den = sums[: len(numerators)], sums[len(numerators) :]
+        replicates[b] = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
     alpha = (1 - level) / 2
-    low, high = np.nanquantile(replicates, [alpha, 1 - alpha])
-    return float(numerator.sum() / total), float(low), float(high)
+    low, high = np.nanquantile(replicates, [alpha, 1 - alpha], axis=0)
+    return values, low, high
+
+
+def bootstrap_ratio(numerator: np.ndarray, denominator: np.ndarray, **options) -> tuple:
+    """``sum(num) / sum(den)`` and its row-bootstrap percentile interval (float, float, float);
+    ``options`` as :func:`bootstrap_ratios`."""
+    got = bootstrap_ratios(numerator, denominator, **options)
+    return tuple(float(x[0]) for x in got)
 
 
 def estimate(
@@ -176,22 +186,31 @@ def estimate_all(
     rows = np.arange(len(logged_action))
     target = action_prob[rows, logged_action]
     choice = action_prob.argmax(axis=1) if replay_choice is None else replay_choice
-    common = {"n_boot": n_boot, "level": level, "seed": seed}
-    out = {
-        "replay": estimate(
-            "replay", reward, pscore, target, match=choice == logged_action, **common
-        ),
-        "ips": estimate("ips", reward, pscore, target, **common),
-        "snips": estimate("snips", reward, pscore, target, **common),
+    inputs = {
+        "replay": {"match": choice == logged_action},
+        "ips": {},
+        "snips": {},
     }
     if q_hat is not None:
-        out["dr"] = estimate(
-            "dr",
-            reward,
-            pscore,
-            target,
-            q_logged=q_hat[rows, logged_action],
-            q_target=(action_prob * q_hat).sum(axis=1),
-            **common,
+        inputs["dr"] = {
+            "q_logged": q_hat[rows, logged_action],
+            "q_target": (action_prob * q_hat).sum(axis=1),
+        }
+    parts = [terms(name, reward, pscore, target, **extra) for name, extra in inputs.items()]
+    values, lows, highs = bootstrap_ratios(
+        np.array([p[0] for p in parts]),
+        np.array([p[1] for p in parts]),
+        n_boot=n_boot,
+        level=level,
+        seed=seed,
+    )
+    return {
+        name: Estimate(
+            name,
+            float(values[i]),
+            float(lows[i]),
+            float(highs[i]),
+            int(np.count_nonzero(parts[i][1])) if name == "replay" else len(reward),
         )
-    return out
+        for i, name in enumerate(inputs)
+    }
