@@ -23,7 +23,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 SEEDS = (1, 2, 3, 4, 5)
 RUNS_PER_WORLD = 10  # simulated logs per world: 50 seeded runs in all
@@ -51,60 +50,30 @@ def _truth(world, cands, threshold):
 
 
 def one_world(seed: int) -> dict:
-    from reelops.artwork.candidates import build_candidates
-    from reelops.artwork.evaluation import dr_difference, evaluate, greedy, simulated_log
-    from reelops.artwork.features import member_profiles
-    from reelops.artwork.policy import TrainingData, label, load_artwork_spec, train_policy
+    from reelops.artwork.evaluation import evaluate, simulated_log
+    from reelops.artwork.experiment import BEST_SINGLE, UNIFORM, run_experiment
+    from reelops.artwork.policy import load_artwork_spec
     from reelops.world import WorldConfig, generate_world
 
     started = time.perf_counter()
     world = generate_world(WorldConfig(seed=seed, **CONFIG))
-    t = world.tables
-    imp, variants, titles = t["impressions"], t["artwork_variants"], t["titles"]
-    start = pd.Timestamp(world.config.start)
-    history, cut = start + pd.Timedelta(days=7), start + pd.Timedelta(days=14)
-    train = build_candidates(imp[(imp.ts >= history) & (imp.ts < cut)], variants, titles)
-    test = build_candidates(imp[imp.ts >= cut], variants, titles)
-    data = TrainingData(imp, t["viewing_events"], titles, t["members"], variants)
     spec = load_artwork_spec()
-    learned, click = (
-        train_policy(data, train, spec, history_before=history, target=target)
-        for target in ("reward", "played")
-    )
-    profiles = member_profiles(t["viewing_events"], titles, t["members"], cut)
-    for policy in (learned, click):
-        policy.model.profiles = profiles
-    truth = _truth(world, test, spec.good_play_completion)
-    rows, cols = np.nonzero(test.mask)
-    variant_good = np.full(test.mask.shape, -np.inf)
-    variant_good[rows, cols] = learned.model.evidence.of(
-        test.variant_ids[rows, cols], test.themes[rows, cols]
-    )[:, 1]
-    policies = {
-        "learned": learned.probabilities(test),
-        "logging = uniform random": test.uniform(),
-        "best single variant": greedy(variant_good),
-        "click-optimised": click.probabilities(test),
-        "oracle": truth.oracle(test.mask),
-    }
-    q_hat = learned.model.predict(test)
-    reward = label(test.impressions, spec)["reward"].to_numpy()
-    reports = evaluate(policies, test, reward, q_hat, truth, seed=seed)
-    diffs = {
-        other: dr_difference(policies["learned"], policies[other], test, reward, q_hat, seed=seed)
-        for other in ("logging = uniform random", "best single variant")
-    }
+    exp = run_experiment(world.tables, spec)
+    truth = _truth(world, exp.test, spec.good_play_completion)
+    exp.policies["oracle"] = truth.oracle(exp.test.mask)
+    reports = exp.reports(truth, seed=seed)
+    diffs = {other: exp.uplift(other, seed=seed) for other in (UNIFORM, BEST_SINGLE)}
     rng = np.random.default_rng(seed)
     runs = []
     for _ in range(RUNS_PER_WORLD):
-        logged, sim_reward = simulated_log(test, truth, rng)
-        sim = replace(test, logged=logged)
-        got = evaluate({"learned": policies["learned"]}, sim, sim_reward, q_hat, truth)
+        logged, sim_reward = simulated_log(exp.test, truth, rng)
+        sim = replace(exp.test, logged=logged)
+        got = evaluate({"learned": exp.policies["learned"]}, sim, sim_reward, exp.q_hat, truth)
         runs.append(got["learned"].estimates)
     return {
         "seed": seed,
-        "train_impressions": len(train.impressions),
-        "eval_impressions": len(test.impressions),
+        "train_impressions": len(exp.train.impressions),
+        "eval_impressions": len(exp.test.impressions),
         "reports": reports,
         "dr_difference": diffs,
         "simulated": runs,
@@ -114,6 +83,7 @@ def one_world(seed: int) -> dict:
 
 def run(work: Path) -> list[dict]:
     """Every world seed's policies as rows, then the summary row."""
+
     rows, summary = [], {"uplift_uniform": [], "uplift_best": [], "completion": []}
     sim_err = {"snips": [], "dr": []}
     covered = {"snips": [], "dr": []}

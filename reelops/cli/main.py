@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from reelops.cli.artwork import app as artwork_app
 from reelops.cli.bitrate import abr_app, bitrate_app
 from reelops.cli.console import DAY, Verbose, progress_bars, show_argument_metavars
 from reelops.cli.console import day as _day
@@ -48,6 +49,7 @@ app.add_typer(ranker_app, name="ranker")
 app.add_typer(bitrate_app, name="bitrate")
 app.add_typer(abr_app, name="abr")
 app.add_typer(data_app, name="data")
+app.add_typer(artwork_app, name="artwork")
 app.command("env")(env_command)
 app.add_typer(privacy_app, name="privacy")
 
