@@ -90,6 +90,12 @@ def run(work: Path) -> list[dict]:
     for seed in SEEDS:
         world = one_world(seed)
         reports = world["reports"]
+        print(  # a long part: each world's headline as it finishes
+            f"  world seed {seed}: "
+            + ", ".join(f"{n} {r.true_value:.4f}" for n, r in reports.items())
+            + f" ({world['seconds']:.0f} s)",
+            flush=True,
+        )
         truth = {name: r.true_value for name, r in reports.items()}
         for name, r in reports.items():
             row = {"seed": seed, "policy": name, "true_value": r.true_value}
