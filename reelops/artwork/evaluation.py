@@ -123,6 +123,39 @@ def dr_difference(
     return bootstrap_ratio(parts[0] - parts[1], np.ones(len(rows)), n_boot=n_boot, seed=seed)
 
 
+def segment_differences(
+    a: np.ndarray,
+    b: np.ndarray,
+    cands: Candidates,
+    reward: np.ndarray,
+    q_hat: np.ndarray,
+    segment: np.ndarray,
+    *,
+    n_boot: int = 200,
+    seed: int = 0,
+) -> dict[str, tuple[float, float, float]]:
+    """DR value(a) - value(b) within each member segment (e.g. country), with paired CIs.
+
+    Args:
+        segment: The segment label of each impression's member.
+    """
+    out = {}
+    for label in sorted(set(segment.tolist())):
+        rows = np.flatnonzero(segment == label)
+        sub = Candidates(
+            cands.impressions.iloc[rows],
+            cands.variant_ids[rows],
+            cands.themes[rows],
+            cands.mask[rows],
+            cands.logged[rows],
+            cands.title_genres[rows],
+        )
+        out[str(label)] = dr_difference(
+            a[rows], b[rows], sub, reward[rows], q_hat[rows], n_boot=n_boot, seed=seed
+        )
+    return out
+
+
 def simulated_log(
     cands: Candidates, truth: Truth, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:

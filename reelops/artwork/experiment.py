@@ -14,7 +14,13 @@ import numpy as np
 import pandas as pd
 
 from reelops.artwork.candidates import Candidates, build_candidates
-from reelops.artwork.evaluation import PolicyReport, dr_difference, evaluate, greedy
+from reelops.artwork.evaluation import (
+    PolicyReport,
+    dr_difference,
+    evaluate,
+    greedy,
+    segment_differences,
+)
 from reelops.artwork.features import member_profiles
 from reelops.artwork.policy import (
     ArtworkPolicy,
@@ -55,6 +61,22 @@ class Experiment:
             self.test,
             self.reward,
             self.q_hat,
+            seed=seed,
+        )
+
+    def segment_uplift(
+        self, members: pd.DataFrame, column: str, other: str = UNIFORM, *, seed: int = 0
+    ) -> dict[str, tuple[float, float, float]]:
+        """DR learned minus ``other`` per value of a member ``column`` (country, age_band)."""
+        by_member = members.set_index("member_id")[column]
+        segment = by_member.reindex(self.test.impressions["member_id"]).fillna("unknown")
+        return segment_differences(
+            self.policies["learned"],
+            self.policies[other],
+            self.test,
+            self.reward,
+            self.q_hat,
+            segment.to_numpy(dtype=object),
             seed=seed,
         )
 

@@ -60,6 +60,13 @@ def evaluate_command(
     for other in (UNIFORM, BEST_SINGLE):
         diff, low, high = exp.uplift(other)
         typer.echo(f"  learned - {other}: DR {diff:+.4f} [{low:+.4f}, {high:+.4f}]")
+    for column in ("country", "age_band"):
+        worst = min(exp.segment_uplift(tables["members"], column).items(), key=lambda x: x[1][1])
+        label, (diff, low, high) = worst
+        typer.echo(
+            f"  worst {column} vs logging: {label} DR {diff:+.4f} [{low:+.4f}, {high:+.4f}]"
+            + ("  (worse off)" if high < 0 else "")
+        )
 
 
 @app.command("open-bandit")

@@ -48,3 +48,21 @@ def test_estimates_from_a_log_drawn_from_the_truth_cover_the_true_values(trained
 def test_greedy_puts_all_probability_on_the_best_column():
     got = greedy(np.array([[0.1, 0.5, -np.inf], [0.3, 0.2, 0.1]]))
     np.testing.assert_array_equal(got, [[0, 1, 0], [1, 0, 0]])
+
+
+def test_segment_differences_split_the_paired_dr_by_segment(trained):
+    from reelops.artwork.evaluation import segment_differences
+
+    cands = trained.test
+    truth = Truth(good=trained.good, play=trained.good, completion=trained.good)
+    logged, reward = simulated_log(cands, truth, np.random.default_rng(5))
+    sim = replace(cands, logged=logged)
+    q_hat = trained.policy.model.predict(cands)
+    oracle, uniform = truth.oracle(cands.mask), cands.uniform()
+    half = np.where(np.arange(len(logged)) % 2 == 0, "even", "odd")
+    got = segment_differences(oracle, uniform, sim, reward, q_hat, half, n_boot=50)
+    assert set(got) == {"even", "odd"}
+    for diff, low, high in got.values():
+        assert 0 < low < diff < high
+    one = segment_differences(oracle, uniform, sim, reward, q_hat, np.full(len(half), "all"))
+    assert one["all"] == dr_difference(oracle, uniform, sim, reward, q_hat)
