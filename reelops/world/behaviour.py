@@ -13,7 +13,10 @@ The hidden model, per active member-day (one visit):
 * members also find titles by search: a genre from their taste, then a title of that
   genre by quality and popularity;
 * completion is Beta-distributed around ``sigmoid(COMPLETION_INTERCEPT +
-  COMPLETION_TASTE * match + COMPLETION_QUALITY * quality)``;
+  COMPLETION_TASTE * match + COMPLETION_QUALITY * quality)``; a play from a
+  misleading artwork variant is abandoned early with probability ``ABANDON_PROB``
+  (its completion scaled by a uniform factor up to ``ABANDON_MAX_SHARE``), drawn from
+  a stream of its own so that nothing else in the world changes with it;
 * a member plays a title at most once a day; a play of a title seen on an earlier
   day is kept as a rewatch with probability ``rewatch_prob``. A play dropped this
   way leaves its impression unplayed.
@@ -46,6 +49,8 @@ COMPLETION_INTERCEPT = -0.8
 COMPLETION_TASTE = 5.0
 COMPLETION_QUALITY = 0.8
 COMPLETION_CONCENTRATION = 2.0
+ABANDON_PROB = 0.7  # of a play started from misleading artwork
+ABANDON_MIN_SHARE, ABANDON_MAX_SHARE = 0.03, 0.3  # completion kept by an abandoned play
 WEEKDAY_ACTIVITY = (1.0, 0.95, 0.95, 1.0, 1.1, 1.3, 1.25)  # Monday first
 DEVICE_PREFERENCE = {"tv": 1.5, "mobile": 1.0, "tablet": 0.7, "web": 0.6}
 LAST_VISIT_S = 23.5 * 3600  # a visit's events all fall within its day
@@ -182,24 +187,58 @@ def _home_pages(
     )
 
 
+def play_logit(
+    members: Members,
+    catalog: Catalog,
+    member: np.ndarray,
+    title: np.ndarray,
+    variant: np.ndarray,
+    row: np.ndarray,
+    position: np.ndarray,
+    day: np.ndarray,
+) -> np.ndarray:
+    """The hidden play logit of each (member, title, variant, row, position, day) slot."""
+    match = taste_match(members.taste, catalog.genres, catalog.n_genres, member, title)
+    theme_pull = catalog.artwork_effect * members.taste @ theme_fit_matrix()
+    appeal = (
+        catalog.variant_base_appeal[variant] + theme_pull[member, catalog.variant_theme[variant]]
+    )
+    return (
+        PLAY_INTERCEPT
+        + TASTE_EFFECT * match
+        + QUALITY_EFFECT * catalog.quality[title]
+        + appeal
+        + ROW_EFFECT * row
+        + POSITION_EFFECT * position
+        + FRESH_EFFECT * freshness(catalog.release_day[title], day)
+    )
+
+
+def completion_mean(
+    members: Members, catalog: Catalog, member: np.ndarray, title: np.ndarray
+) -> np.ndarray:
+    """Mean of the Beta completion of a play (before any abandonment)."""
+    match = taste_match(members.taste, catalog.genres, catalog.n_genres, member, title)
+    return _sigmoid(
+        COMPLETION_INTERCEPT
+        + COMPLETION_TASTE * match
+        + COMPLETION_QUALITY * catalog.quality[title]
+    )
+
+
 def _plays(
     rng: np.random.Generator, members: Members, catalog: Catalog, slots: _Slots
 ) -> np.ndarray:
     """Whether each slot is played, from the hidden play model."""
-    match = taste_match(members.taste, catalog.genres, catalog.n_genres, slots.member, slots.title)
-    theme_pull = catalog.artwork_effect * members.taste @ theme_fit_matrix()
-    appeal = (
-        catalog.variant_base_appeal[slots.variant]
-        + theme_pull[slots.member, catalog.variant_theme[slots.variant]]
-    )
-    logit = (
-        PLAY_INTERCEPT
-        + TASTE_EFFECT * match
-        + QUALITY_EFFECT * catalog.quality[slots.title]
-        + appeal
-        + ROW_EFFECT * slots.row
-        + POSITION_EFFECT * slots.position
-        + FRESH_EFFECT * freshness(catalog.release_day[slots.title], slots.day)
+    logit = play_logit(
+        members,
+        catalog,
+        slots.member,
+        slots.title,
+        slots.variant,
+        slots.row,
+        slots.position,
+        slots.day,
     )
     return rng.random(len(logit)) < _sigmoid(logit)
 
@@ -258,6 +297,24 @@ def _first_plays(
     return keep
 
 
+def _abandon(
+    rng: np.random.Generator | None,
+    catalog: Catalog,
+    slots: _Slots,
+    slot_of_view: np.ndarray,
+    completion: np.ndarray,
+) -> np.ndarray:
+    """Completion after early abandonment of the plays started from misleading artwork."""
+    rng = rng if rng is not None else np.random.default_rng(0)
+    from_slot = slot_of_view >= 0
+    misleading = np.zeros(len(completion), dtype=bool)
+    misleading[from_slot] = catalog.variant_misleading[slots.variant[slot_of_view[from_slot]]]
+    # One draw per view whatever it is, so the stream does not depend on which are misleading.
+    abandons = misleading & (rng.random(len(completion)) < ABANDON_PROB)
+    kept = rng.uniform(ABANDON_MIN_SHARE, ABANDON_MAX_SHARE, len(completion))
+    return np.where(abandons, completion * kept, completion)
+
+
 def simulate_behaviour(
     rng: np.random.Generator,
     members: Members,
@@ -270,6 +327,7 @@ def simulate_behaviour(
     explore_share: float,
     organic_rate: float,
     rewatch_prob: float,
+    artwork_rng: np.random.Generator | None = None,
 ) -> Behaviour:
     """Simulate every day's visits, impressions and views.
 
@@ -284,6 +342,8 @@ def simulate_behaviour(
         explore_share: Share of the logging policy that is uniform over titles.
         organic_rate: Mean number of search views per visit.
         rewatch_prob: Chance that a play of a title seen on an earlier day happens.
+        artwork_rng: Source of the abandonment of plays from misleading artwork; a
+            generator of its own (None: a fixed seed) so no other draw depends on it.
 
     Returns:
         The impressions and viewing events.
@@ -308,13 +368,9 @@ def simulate_behaviour(
     member, title, day = member[keep], title[keep], day[keep]
     seconds, slot_of_view = seconds[keep], slot_of_view[keep]
 
-    match = taste_match(members.taste, catalog.genres, catalog.n_genres, member, title)
-    mean = _sigmoid(
-        COMPLETION_INTERCEPT
-        + COMPLETION_TASTE * match
-        + COMPLETION_QUALITY * catalog.quality[title]
-    )
+    mean = completion_mean(members, catalog, member, title)
     completion = rng.beta(mean * COMPLETION_CONCENTRATION, (1 - mean) * COMPLETION_CONCENTRATION)
+    completion = _abandon(artwork_rng, catalog, slots, slot_of_view, completion)
     # Near the end people either finish or stop at the credits: snap to 1.
     completion = np.where(completion > 0.97, 1.0, np.maximum(completion, 0.01)).round(4)
     watched_s = np.round(completion * catalog.runtime_min[title] * 60).astype(np.int64)

@@ -65,6 +65,9 @@ GENRE_RUNTIME_MIN = {
 }  # fmt: skip
 
 OLDEST_RELEASE = date(1930, 1, 1)
+# Misleading artwork: only a variant whose base appeal (play-logit bonus) is above this can
+# be misleading; it draws plays it does not earn, and many of them are abandoned early.
+MISLEADING_APPEAL = 0.25
 
 
 def theme_fit_matrix() -> np.ndarray:
@@ -99,6 +102,7 @@ class Catalog:
     variant_theme: np.ndarray
     variant_base_appeal: np.ndarray
     artwork_effect: float
+    variant_misleading: np.ndarray  # bool per variant: plays from it are often abandoned
 
     @property
     def variant_appeal(self) -> np.ndarray:
@@ -130,6 +134,19 @@ class Catalog:
             }
         )
 
+    def artwork_misleading_truth(self) -> pd.DataFrame:
+        """One row per variant: whether it is misleading (see :data:`MISLEADING_APPEAL`)."""
+        variants = self.artwork_variants
+        return pd.DataFrame(
+            {
+                "title_id": variants["title_id"].to_numpy(),
+                "variant_id": variants["variant_id"].to_numpy(),
+                "theme": variants["theme"].to_numpy(),
+                "base_appeal": self.variant_base_appeal,
+                "misleading": self.variant_misleading,
+            }
+        )
+
 
 def draw_catalog(
     rng: np.random.Generator,
@@ -138,6 +155,7 @@ def draw_catalog(
     days: int,
     new_release_share: float,
     artwork_effect: float,
+    misleading_share: float = 0.0,
 ) -> Catalog:
     """Draw the catalogue.
 
@@ -148,6 +166,8 @@ def draw_catalog(
         days: Length of the simulated period.
         new_release_share: Share of titles released during the period.
         artwork_effect: Play-logit bonus of a perfectly fitting artwork theme.
+        misleading_share: Chance that a variant of base appeal above
+            :data:`MISLEADING_APPEAL` is misleading.
 
     Returns:
         The catalogue with its hidden quality, popularity and artwork appeal.
@@ -201,6 +221,11 @@ def draw_catalog(
     )
 
     artwork, n_variants, variant_theme = _artwork(rng, genres, title_ids)
+    base_appeal = rng.normal(0.0, 0.4, len(variant_theme))
+    # Drawn last, so every other property of the catalogue is as without misleading artwork.
+    misleading = (base_appeal > MISLEADING_APPEAL) & (
+        rng.random(len(base_appeal)) < misleading_share
+    )
     return Catalog(
         titles=titles,
         artwork_variants=artwork,
@@ -213,8 +238,9 @@ def draw_catalog(
         variant_start=np.cumsum(n_variants) - n_variants,
         n_variants=n_variants,
         variant_theme=variant_theme,
-        variant_base_appeal=rng.normal(0.0, 0.4, len(variant_theme)),
+        variant_base_appeal=base_appeal,
         artwork_effect=artwork_effect,
+        variant_misleading=misleading,
     )
 
 

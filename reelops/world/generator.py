@@ -13,14 +13,22 @@ import pyarrow as pa
 from reelops.abr.traces import Trace
 from reelops.abr.video import reference_video
 from reelops.schema import RAW_TABLES
+from reelops.world.artwork import ArtworkTruth
 from reelops.world.behaviour import simulate_behaviour
-from reelops.world.catalog import draw_catalog
+from reelops.world.catalog import Catalog, draw_catalog
 from reelops.world.frames import to_arrow
-from reelops.world.members import COUNTRY_LIST, draw_members
+from reelops.world.members import COUNTRY_LIST, Members, draw_members
 from reelops.world.network import Network, network_quality
 from reelops.world.playback import simulate_playback
 
-_SHARES = ("active_rate", "explore_share", "new_release_share", "rewatch_prob", "rate_based_share")
+_SHARES = (
+    "active_rate",
+    "explore_share",
+    "new_release_share",
+    "rewatch_prob",
+    "rate_based_share",
+    "misleading_share",
+)
 _COUNTS = ("n_members", "n_titles", "days", "max_rows", "positions_per_row")
 
 
@@ -43,6 +51,8 @@ class WorldConfig:
         new_release_share: Share of titles released during the simulated days.
         artwork_effect: Play-logit bonus of an artwork theme that fits a member's taste fully.
         rewatch_prob: Chance a member plays again a title watched on an earlier day.
+        misleading_share: Chance that a high-appeal artwork variant is misleading: it
+            draws plays, many of which are abandoned early (hidden; 0 for none).
         rate_based_share: Share of sessions on the rate-based ABR policy (else buffer-based).
         trace_duration_s: Length of synthetic traces (looped if a session outlasts them).
         bandwidth_shift: Drift injection for the release gates' tests: ``(country,
@@ -64,6 +74,7 @@ class WorldConfig:
     new_release_share: float = 0.08
     artwork_effect: float = 2.0
     rewatch_prob: float = 0.05
+    misleading_share: float = 0.6
     rate_based_share: float = 0.7
     trace_duration_s: float = 320.0
     bandwidth_shift: tuple[tuple[str, float], ...] = ()
@@ -124,7 +135,9 @@ class World:
             ``title_quality`` (title_id, quality, popularity: log scale),
             ``artwork_appeal`` (title_id, variant_id, theme, genre, appeal: a member's
             play-logit bonus for a variant is the taste-weighted sum of ``appeal`` over
-            genres), ``network_quality`` (country, connection_type, median_mbps,
+            genres), ``artwork_misleading`` (title_id, variant_id, theme, base_appeal,
+            misleading: plays from it are abandoned early with probability
+            ``behaviour.ABANDON_PROB``), ``network_quality`` (country, connection_type, median_mbps,
             volatility, outage_rate, trace_source, bandwidth_scale) and
             ``session_delivery`` (session_id, policy, trace_id, trace_mean_mbps).
     """
@@ -156,20 +169,10 @@ def generate_world(
         The raw tables and the hidden truth. The same arguments give identical frames.
     """
     # Independent streams, so e.g. more sessions per day leave impressions unchanged.
-    members_rng, catalog_rng, behaviour_rng, playback_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(4)
-    )
+    members_rng, catalog_rng, behaviour_rng, playback_rng, artwork_rng = _streams(config)
     report = progress or (lambda stage, done, total: None)
     report("world", 0, 3)
-    members = draw_members(members_rng, config.n_members, config.start, config.active_rate)
-    catalog = draw_catalog(
-        catalog_rng,
-        config.n_titles,
-        config.start,
-        config.days,
-        config.new_release_share,
-        config.artwork_effect,
-    )
+    members, catalog = _members_and_catalog(config, members_rng, catalog_rng)
     report("world", 1, 3)
     behaviour = simulate_behaviour(
         behaviour_rng,
@@ -182,6 +185,7 @@ def generate_world(
         explore_share=config.explore_share,
         organic_rate=config.organic_rate,
         rewatch_prob=config.rewatch_prob,
+        artwork_rng=artwork_rng,
     )
     report("world", 2, 3)
     network = _shifted(network_quality(traces), config.bandwidth_shift)
@@ -212,10 +216,41 @@ def generate_world(
         "member_activity": members.activity_truth(),
         "title_quality": catalog.title_quality_truth(),
         "artwork_appeal": catalog.artwork_appeal_truth(),
+        "artwork_misleading": catalog.artwork_misleading_truth(),
         "network_quality": network.truth(),
         "session_delivery": playback.session_delivery,
     }
     return World(config, tables, truth)
+
+
+def _streams(config: WorldConfig) -> list[np.random.Generator]:
+    """Members, catalogue, behaviour, playback and artwork-abandonment random streams."""
+    # spawn(5)'s first four children are spawn(4)'s: worlds from before the fifth match.
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(5)]
+
+
+def _members_and_catalog(
+    config: WorldConfig, members_rng: np.random.Generator, catalog_rng: np.random.Generator
+) -> tuple[Members, Catalog]:
+    members = draw_members(members_rng, config.n_members, config.start, config.active_rate)
+    catalog = draw_catalog(
+        catalog_rng,
+        config.n_titles,
+        config.start,
+        config.days,
+        config.new_release_share,
+        config.artwork_effect,
+        config.misleading_share,
+    )
+    return members, catalog
+
+
+def artwork_truth(config: WorldConfig) -> ArtworkTruth:
+    """The hidden artwork model of the world ``config`` generates (members and catalogue
+    are drawn again from their own streams: the same as in :func:`generate_world`)."""
+    members_rng, catalog_rng, *_ = _streams(config)
+    members, catalog = _members_and_catalog(config, members_rng, catalog_rng)
+    return ArtworkTruth(members, catalog, config.start)
 
 
 def _shifted(network: Network, shift: tuple[tuple[str, float], ...]) -> Network:
@@ -231,4 +266,4 @@ def _shifted(network: Network, shift: tuple[tuple[str, float], ...]) -> Network:
     )
 
 
-__all__ = ["World", "WorldConfig", "generate_world"]
+__all__ = ["World", "WorldConfig", "artwork_truth", "generate_world"]

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 
 def test_tastes_are_distributions_over_genres(small_world):
@@ -129,3 +130,34 @@ def test_session_bandwidth_follows_the_network_truth(medium_world):
     # Outages pull trace means a little below the segment median, never far.
     assert ratio.between(0.6, 1.3).all()
     assert len(common) >= 8
+
+
+def test_misleading_artwork_draws_plays_that_are_abandoned(medium_world):
+    impressions = medium_world.tables["impressions"].merge(
+        medium_world.truth["artwork_misleading"][["variant_id", "misleading"]]
+    )
+    assert 0.05 < impressions["misleading"].mean() < 0.35
+    played = impressions[impressions["played"]]
+    good_share = (played["completion"] >= 0.5).groupby(played["misleading"]).mean()
+    play_rate = impressions.groupby("misleading")["played"].mean()
+    # More plays than the other variants, far fewer of them watched to half.
+    assert play_rate[True] > 1.1 * play_rate[False]
+    assert good_share[True] < 0.6 * good_share[False]
+
+
+def test_artwork_truth_predicts_the_logged_good_plays(medium_world):
+    from reelops.world.generator import artwork_truth
+
+    truth = artwork_truth(medium_world.config)
+    impressions = medium_world.tables["impressions"]
+    ix = truth.indices(impressions)
+    played = impressions["played"].to_numpy()
+    good = played & (impressions["completion"].to_numpy() >= 0.5)
+    p_play = truth.play_probability(ix, ix["variant"])
+    p_good = truth.good_play_probability(ix, ix["variant"], 0.5)
+    # A play of a title already watched is dropped, so the log has fewer plays than the
+    # per-impression truth; among the plays, the share that is good is the truth's.
+    assert 0.6 * p_play.mean() < played.mean() < p_play.mean()
+    assert good.sum() / played.sum() == pytest.approx(p_good.sum() / p_play.sum(), rel=0.06)
+    with pytest.raises(KeyError, match="member_id 'nobody'"):
+        truth.indices(impressions.head(1).assign(member_id="nobody"))
