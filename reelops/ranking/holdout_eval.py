@@ -51,8 +51,11 @@ def model_scorer(model: RankerModel, rows: pd.DataFrame, data: RankingData, spli
 
 
 def with_sources(tr: TrainingConfig, sources: dict[str, Any]) -> TrainingConfig:
-    """``tr`` with the EASE penalty and ALS parameters chosen on validation."""
+    """``tr`` with the EASE penalty, ALS parameters and, if chosen, quotas and total."""
     candidates = {**tr.candidates, "ease_l2": sources["ease_l2"], "als": sources["als"]}
+    chosen = sources.get("candidate_search")
+    if chosen:
+        candidates.update(total=chosen["total"], quotas=dict(chosen["quotas"]))
     return tr.model_copy(update={"candidates": candidates})
 
 

@@ -38,7 +38,7 @@ def test_ease_and_als_sources_propose_unwatched_titles_only():
     )
     generator = CandidateGenerator(views, catalogue, None, config=config)
     keys = np.array(["m00", "m01", "unknown"], dtype=object)
-    scores = generator._source_scores(keys)
+    scores = generator.source_scores(keys)
     assert scores["ease"].shape == scores["als"].shape == (3, 30)
     candidates = generator.generate(keys)
     watched = pd.MultiIndex.from_frame(views[["member_key", "title_id"]])
