@@ -37,7 +37,15 @@ def holdout_order(ev) -> list[str]:
 def holdout_rows(settings, spec, data, holdout: str, tr, ev) -> dict[str, Any]:
     """Validation, evaluation and refit rows of one hold-out, sources chosen on validation."""
     outer, inner = splits(data, ev, tr, holdout)
-    sources = tune_sources(inner.train, inner.test, data.titles, ev.ease_l2_grid, ev.als_grid, ev.k)
+    sources = tune_sources(
+        inner.train,
+        inner.test,
+        data.titles,
+        ev.ease_l2_grid,
+        ev.als_grid,
+        ev.k,
+        bpr_grid=ev.bpr_grid,
+    )
     if tr.candidate_search.totals:
         sources["candidate_search"] = choose_candidates(data, inner, with_sources(tr, sources))
     tuned = with_sources(tr, sources)

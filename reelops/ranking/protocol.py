@@ -98,6 +98,7 @@ class EvaluationConfig(_Strict):
         min_history: Titles a member needs before them to be evaluated.
         ease_l2_grid: EASE penalties tried on validation (baseline and source).
         als_grid: ALS parameter lists tried on validation (baseline and source).
+        bpr_grid: BPR parameter lists tried on validation (a baseline); empty: no BPR.
     """
 
     k: int = Field(10, ge=1)
@@ -116,6 +117,7 @@ class EvaluationConfig(_Strict):
         "alpha": [1.0, 10.0],
         "iterations": [15],
     }
+    bpr_grid: dict[str, list[float]] = {}
 
 
 def configs(spec) -> tuple[TrainingConfig, EvaluationConfig]:
