@@ -9,7 +9,8 @@ Steps: import, land, dbt build, materialize (not timed as the ranker), then
 ``reelops ranker train`` under ``/usr/bin/time -v`` (wall time, peak memory), and the
 figures of its training report: NDCG@10 of the ranker and every baseline with the
 ranker-minus-baseline paired-bootstrap CIs on the per-member and the global hold-outs,
-and the candidate recall of every source, of the union and of EASE's own top N.
+and the candidate recall of every source, of the union and of EASE's own top N; the
+candidate quotas and total chosen on validation, with each total's validation recall.
 
 Run ``python -m benchmarks.run --only ranker-movielens``.
 """
@@ -91,6 +92,25 @@ def run(work: Path) -> list[dict]:
                 }
             )
         rows.append({"step": f"{holdout}: candidate recall", **part["candidate_recall"]})
+        chosen = part["sources"].get("candidate_search")
+        if chosen:
+            rows.append(
+                {
+                    "step": f"{holdout}: candidates chosen on validation",
+                    "total": chosen["total"],
+                    **{f"quota_{s}": q for s, q in chosen["quotas"].items()},
+                    "validation_recall": chosen["recall"],
+                }
+            )
+            for best in chosen["best_by_total"]:
+                rows.append(
+                    {
+                        "step": f"{holdout}: validation recall at total {best['total']}",
+                        "best_quotas": best["recall"],
+                        "spec_quotas": best["spec_quotas_recall"],
+                        **{f"{s}_alone": v for s, v in best["by_source"].items()},
+                    }
+                )
     return rows
 
 
@@ -105,5 +125,9 @@ def print_table(rows: list[dict]) -> None:
                 f"CI [{row['ci'][0]:+.4f}, {row['ci'][1]:+.4f}] over {row['members']} members"
             )
         else:
-            recall = ", ".join(f"{k} {v:.3f}" for k, v in row.items() if k != "step")
+            recall = ", ".join(
+                f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
+                for k, v in row.items()
+                if k != "step"
+            )
             print(f"  {row['step']:<58} {recall}")

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reelops.ranking.als import ALS
+from reelops.ranking.als import ALS, BPR
 from reelops.ranking.baselines import EASE, InteractionMatrix, ItemKNN, MostPopular
 from reelops.ranking.full_ranking import Scorer, evaluate_rankers
 from reelops.ranking.report import metric_names
@@ -64,8 +64,9 @@ def tune_sources(
     als_grid: Mapping[str, Sequence[float]],
     k: int = 10,
     threads: int = 2,
+    bpr_grid: Mapping[str, Sequence[float]] | None = None,
 ) -> dict[str, Any]:
-    """EASE's penalty and ALS's parameters with the best validation NDCG@k.
+    """EASE's penalty and ALS's (and BPR's) parameters with the best validation NDCG@k.
 
     Args:
         inner_train, inner_test: A validation split made inside the training part.
@@ -74,36 +75,47 @@ def tune_sources(
         als_grid: Lists of ALS ``factors``, ``regularization``, ``alpha``, ``iterations``.
         k: Cut-off.
         threads: ALS threads.
+        bpr_grid: Lists of BPR ``factors``, ``learning_rate``, ``regularization``,
+            ``iterations``; none or empty leaves BPR out.
 
     Returns:
-        ``ease_l2``, ``als`` (parameters) and ``validation`` (NDCG@k of every point).
+        ``ease_l2``, ``als`` (parameters), ``bpr`` (parameters, with a BPR grid) and
+        ``validation`` (NDCG@k of every point).
     """
-    names = sorted(als_grid)
-    points = [
-        dict(zip(names, values, strict=True))
-        for values in itertools.product(*(als_grid[n] for n in names))
-    ]
     data = InteractionMatrix.build(inner_train, titles)
     rankers: dict[str, Scorer] = {
         f"ease l2={v:g}": EASE(v).fit_matrix(data, titles) for v in l2_grid
     }
-    for point in points:
-        label = "als " + ",".join(f"{n}={point[n]:g}" for n in names)
-        rankers[label] = ALS(**point, threads=threads).fit_matrix(data, titles)
+    families = {"als": (ALS, _points(als_grid), {"threads": threads})}
+    if bpr_grid:
+        families["bpr"] = (BPR, _points(bpr_grid), {})
+    for family, (model, points, extra) in families.items():
+        for point in points:
+            label = f"{family} " + ",".join(f"{n}={v:g}" for n, v in point.items())
+            rankers[label] = model(**point, **extra).fit_matrix(data, titles)
     report = evaluate_rankers(
         inner_train, inner_test, titles, None, rankers, k=k, segments=(), compare=()
     )
     ndcg = report.overall[metric_names(k)["ndcg"]]
     ease_best = int(np.argmax(ndcg.iloc[: len(l2_grid)].to_numpy()))
-    als_best = int(np.argmax(ndcg.iloc[len(l2_grid) :].to_numpy()))
-    return {
-        "ease_l2": float(l2_grid[ease_best]),
-        "als": {
+    out: dict[str, Any] = {"ease_l2": float(l2_grid[ease_best])}
+    for family, (_, points, _) in families.items():
+        values = ndcg[ndcg.index.str.startswith(f"{family} ")].to_numpy()
+        out[family] = points[int(np.argmax(values))]
+    out["validation"] = {name: float(v) for name, v in ndcg.items()}
+    return out
+
+
+def _points(grid: Mapping[str, Sequence[float]]) -> list[dict[str, float]]:
+    """Every combination of a grid's lists; counts (factors, iterations) as ints."""
+    names = sorted(grid)
+    return [
+        {
             n: (int(v) if n in ("factors", "iterations") else float(v))
-            for n, v in points[als_best].items()
-        },
-        "validation": {name: float(v) for name, v in ndcg.items()},
-    }
+            for n, v in zip(names, values, strict=True)
+        }
+        for values in itertools.product(*(grid[n] for n in names))
+    ]
 
 
 def fit_baselines(
@@ -114,13 +126,14 @@ def fit_baselines(
     neighbours: int = 50,
     popularity_half_life_days: float = 7.0,
     als: Mapping[str, float] | None = None,
+    bpr: Mapping[str, float] | None = None,
 ) -> dict[str, Scorer]:
     """The report's baselines, fitted on ``train``; EASE's l2 chosen on validation.
 
     Returns:
         ``popular`` (overall), ``popular_recent`` (views weighted by a half-life),
         ``popular_<by>`` for ``country`` when ``members`` has it, ``item_knn``,
-        ``ease`` and, given ``als`` parameters, ``als``.
+        ``ease`` and, given their parameters, ``als`` and ``bpr``.
     """
     data = InteractionMatrix.build(train, titles)
     rankers: dict[str, Scorer] = {
@@ -141,6 +154,8 @@ def fit_baselines(
     rankers["ease"] = EASE(l2).fit_matrix(data, titles)
     if als is not None:
         rankers["als"] = ALS(**dict(als)).fit_matrix(data, titles)
+    if bpr is not None:
+        rankers["bpr"] = BPR(**dict(bpr)).fit_matrix(data, titles)
     return rankers
 
 

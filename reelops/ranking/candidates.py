@@ -28,6 +28,7 @@ import scipy.sparse as sp
 
 from reelops.ranking.als import ALS
 from reelops.ranking.baselines import EASE, InteractionMatrix, ItemKNN, MostPopular, title_index
+from reelops.ranking.candidate_merge import merge_ranked, rank_sources
 
 SOURCES = ("ease", "als", "cowatch", "genre", "popular", "fresh")
 _DEFAULT_QUOTAS = MappingProxyType({"cowatch": 150, "genre": 150, "popular": 100, "fresh": 50})
@@ -124,19 +125,6 @@ def _dense_rows(matrix: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def _top(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows and columns of each row's n best finite scores, rank order within rows."""
-    n = min(n, scores.shape[1])
-    part = np.argpartition(-scores, n - 1, axis=1)[:, :n]
-    values = np.take_along_axis(scores, part, axis=1)
-    order = np.argsort(-values, axis=1, kind="stable")
-    cols = np.take_along_axis(part, order, axis=1)
-    values = np.take_along_axis(values, order, axis=1)
-    rows = np.broadcast_to(np.arange(len(scores))[:, None], cols.shape)
-    keep = np.isfinite(values)
-    return rows[keep], cols[keep], values[keep]
-
-
 @dataclass(frozen=True)
 class Candidates:
     """Candidates as arrays: what :meth:`CandidateGenerator.select` returns.
@@ -222,28 +210,37 @@ class CandidateGenerator:
         self.affinity = affinity / np.maximum(affinity.sum(axis=1, keepdims=True), 1e-12)
         self.log_popularity = 1.0 + np.log1p(np.bincount(cells["col"], minlength=shape[1]))
 
-    def _source_scores(self, keys: np.ndarray) -> dict[str, np.ndarray]:
+    def source_scores(
+        self, keys: np.ndarray, names: Sequence[str] | None = None
+    ) -> dict[str, np.ndarray]:
+        """Each source's scores of every title for ``keys``; ``-inf`` where it proposes none.
+
+        Args:
+            keys: Member keys.
+            names: Sources to score; default those with a positive quota.
+        """
         cfg = self.config
+        wanted = set(names) if names is not None else {s for s, q in cfg.quotas.items() if q}
         rows = self.data.rows(keys)
         affinity = np.zeros((len(keys), self.affinity.shape[1]))
         affinity[rows >= 0] = self.affinity[rows[rows >= 0]]
         scores = {}
-        if cfg.quotas.get("ease", 0):
+        if "ease" in wanted:
             scores["ease"] = self.ease.score(keys)
-        if cfg.quotas.get("als", 0):
+        if "als" in wanted:
             scores["als"] = self.als.score(keys)
-        if cfg.quotas.get("cowatch", 0):
+        if "cowatch" in wanted:
             cowatch = self.knn.score_history(sp.csr_matrix(_dense_rows(self.recent, rows)))
             scores["cowatch"] = np.where(cowatch > 0, cowatch, -np.inf)
-        if cfg.quotas.get("genre", 0):
+        if "genre" in wanted:
             n_fav = min(cfg.favourite_genres, affinity.shape[1])
             cut = -np.sort(-affinity, axis=1)[:, n_fav - 1 : n_fav]
             favourite = np.where((affinity >= cut) & (affinity > 0), affinity, 0.0)
             fav_match = favourite @ self.title_genres.T
             scores["genre"] = np.where(fav_match > 0, fav_match * self.log_popularity, -np.inf)
-        if cfg.quotas.get("popular", 0):
+        if "popular" in wanted:
             scores["popular"] = self.popular.score(keys)
-        if cfg.quotas.get("fresh", 0):
+        if "fresh" in wanted:
             # Genre match first; the small constant lets popularity order the rest.
             fresh = (affinity @ self.title_genres.T + 0.05) * self.log_popularity
             scores["fresh"] = np.where(self.fresh[None, :], fresh, -np.inf)
@@ -291,43 +288,13 @@ class CandidateGenerator:
     def select(self, keys: np.ndarray) -> Candidates:
         """The candidates of ``keys`` (member keys) as arrays; see :meth:`generate`."""
         cfg = self.config
-        n_titles = len(self.title_ids)
-        parts = []
-        scores = self._source_scores(keys)
-        for source, values in scores.items():
-            # Deeper than the quota: titles past it fill the room overlaps leave.
-            rows, cols, score = _top(values, max(cfg.total, int(cfg.quotas[source])))
-            rank = np.arange(len(rows)) - np.searchsorted(rows, rows) + 1
-            over = rank > cfg.quotas[source]
-            parts.append((rows, cols, np.full(len(rows), SOURCES.index(source)), rank, over, score))
-        if not parts:
-            raise ValueError("every candidate source has quota 0; give one a positive quota")
-        rows, cols, source, rank, over, score = (
-            np.concatenate(p) for p in zip(*parts, strict=True)
+        scores = self.source_scores(keys)
+        # Deeper than the quota: titles past it fill the room overlaps leave.
+        depth = {source: max(cfg.total, int(cfg.quotas[source])) for source in scores}
+        merged = merge_ranked(rank_sources(scores, depth, SOURCES), cfg.quotas, cfg.total)
+        return Candidates(
+            merged.rows, merged.cols, merged.source, merged.score, merged.ranks, scores
         )
-        key = rows.astype(np.int64) * n_titles + cols
-        # One int64 sort key (pair, past quota, rank, source) instead of a slower lexsort.
-        n_ranks, n_sources = int(rank.max(initial=0)) + 1, len(SOURCES)
-        turn = (over * n_ranks + rank) * n_sources + source
-        order = np.argsort(key * (2 * n_ranks * n_sources) + turn, kind="stable")
-        key, rows, cols, source, rank, turn, score = (
-            a[order] for a in (key, rows, cols, source, rank, turn, score)
-        )
-        first = np.ones(len(key), dtype=bool)
-        first[1:] = key[1:] != key[:-1]
-        ranks = np.zeros((int(first.sum()), len(SOURCES)), dtype=np.int32)
-        ranks[np.cumsum(first) - 1, source] = rank
-        best = np.flatnonzero(first)
-        # Per member: every source's in-quota titles, taking turns by rank, then the
-        # titles past the quotas, again in turns; keep the first ``total``.
-        keep_order = np.argsort(
-            rows[best].astype(np.int64) * (2 * n_ranks * n_sources) + turn[best], kind="stable"
-        )
-        best, ranks = best[keep_order], ranks[keep_order]
-        member = rows[best]
-        within = np.arange(len(best)) - np.searchsorted(member, member) < cfg.total
-        best, ranks = best[within], ranks[within]
-        return Candidates(rows[best], cols[best], source[best], score[best], ranks, scores)
 
     def _frame(self, keys: np.ndarray, found: Candidates) -> pd.DataFrame:
         frame = pd.DataFrame(

@@ -111,7 +111,7 @@ def cross_columns(
     for lo in range(0, len(keys), chunk):
         in_chunk = np.flatnonzero((member_pos >= lo) & (member_pos < lo + chunk))
         members = keys[lo : lo + chunk]
-        scores = dict(found.source_scores) if reuse else generator._source_scores(members)
+        scores = dict(found.source_scores) if reuse else generator.source_scores(members)
         history = generator.data.history(members)
         # EASE and ALS score every candidate, whichever source proposed it.
         scores.setdefault("ease", generator.ease.score_history(history))

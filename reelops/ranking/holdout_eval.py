@@ -51,8 +51,11 @@ def model_scorer(model: RankerModel, rows: pd.DataFrame, data: RankingData, spli
 
 
 def with_sources(tr: TrainingConfig, sources: dict[str, Any]) -> TrainingConfig:
-    """``tr`` with the EASE penalty and ALS parameters chosen on validation."""
+    """``tr`` with the EASE penalty, ALS parameters and, if chosen, quotas and total."""
     candidates = {**tr.candidates, "ease_l2": sources["ease_l2"], "als": sources["als"]}
+    chosen = sources.get("candidate_search")
+    if chosen:
+        candidates.update(total=chosen["total"], quotas=dict(chosen["quotas"]))
     return tr.model_copy(update={"candidates": candidates})
 
 
@@ -91,7 +94,13 @@ def evaluate_models(
     outer, inner = splits(data, ev, tr, holdout)
     if sources is None:
         sources = tune_sources(
-            inner.train, inner.test, data.titles, ev.ease_l2_grid, ev.als_grid, ev.k
+            inner.train,
+            inner.test,
+            data.titles,
+            ev.ease_l2_grid,
+            ev.als_grid,
+            ev.k,
+            bpr_grid=ev.bpr_grid,
         )
     tr = with_sources(tr, sources)
     if rows is None:
@@ -100,7 +109,12 @@ def evaluate_models(
         label: model_scorer(model, rows, data, outer) for label, model in models.items()
     }
     fitted = fit_baselines(
-        outer.train, data.titles, data.members, l2_grid=[sources["ease_l2"]], als=sources["als"]
+        outer.train,
+        data.titles,
+        data.members,
+        l2_grid=[sources["ease_l2"]],
+        als=sources["als"],
+        bpr=sources.get("bpr"),
     )
     baselines = {BASELINE_LABELS.get(name, name): scorer for name, scorer in fitted.items()}
     report = evaluate_rankers(

@@ -2,9 +2,9 @@
 
 :func:`holdout_rows` builds, for the per-member or the global hold-out, the rows the
 search (``inner_*``), the judged model (``outer_*``) and the refit (``refit_train``)
-learn from and are scored on, after choosing EASE's penalty and ALS's parameters on
-the hold-out's validation split; and the candidate recall of every source beside
-EASE's own top N.
+learn from and are scored on, after choosing EASE's penalty, ALS's parameters and the
+candidate quotas and total on the hold-out's validation split; and the candidate recall
+of every source beside EASE's own top N.
 """
 
 from __future__ import annotations
@@ -18,7 +18,14 @@ from reelops.ranking.baseline_suite import tune_sources
 from reelops.ranking.baselines import EASE
 from reelops.ranking.candidates import candidate_recall, recall_by_source
 from reelops.ranking.holdout_eval import with_sources
-from reelops.ranking.protocol import member_training_rows, scoring_rows, splits, training_rows
+from reelops.ranking.protocol import (
+    member_training_rows,
+    scoring_rows,
+    split_generator,
+    splits,
+    training_rows,
+)
+from reelops.ranking.quota_search import ValidationRecall, search_quotas
 
 
 def holdout_order(ev) -> list[str]:
@@ -30,7 +37,17 @@ def holdout_order(ev) -> list[str]:
 def holdout_rows(settings, spec, data, holdout: str, tr, ev) -> dict[str, Any]:
     """Validation, evaluation and refit rows of one hold-out, sources chosen on validation."""
     outer, inner = splits(data, ev, tr, holdout)
-    sources = tune_sources(inner.train, inner.test, data.titles, ev.ease_l2_grid, ev.als_grid, ev.k)
+    sources = tune_sources(
+        inner.train,
+        inner.test,
+        data.titles,
+        ev.ease_l2_grid,
+        ev.als_grid,
+        ev.k,
+        bpr_grid=ev.bpr_grid,
+    )
+    if tr.candidate_search.totals:
+        sources["candidate_search"] = choose_candidates(data, inner, with_sources(tr, sources))
     tuned = with_sources(tr, sources)
     service = spec.feature_service
     if holdout == "per_member":
@@ -66,6 +83,16 @@ def holdout_rows(settings, spec, data, holdout: str, tr, ev) -> dict[str, Any]:
     }
 
 
+def choose_candidates(data, inner, tr) -> dict[str, Any]:
+    """Quotas and total chosen on the validation split ``inner`` (:mod:`quota_search`)."""
+    search = tr.candidate_search
+    config = tr.candidate_config()
+    depth = max(*search.totals, config.total)
+    generator = split_generator(data, inner, tr)
+    recall = ValidationRecall(generator, inner.test, depth, search.max_members, search.seed)
+    return search_quotas(recall, config.quotas, config.total, search)
+
+
 def top_n_recall(train, test, titles, sources: dict[str, Any], n: int) -> float:
     """Recall of the held-out titles in EASE's own top ``n`` unwatched titles per member."""
     ease = EASE(sources["ease_l2"]).fit(train, titles)
@@ -73,4 +100,4 @@ def top_n_recall(train, test, titles, sources: dict[str, Any], n: int) -> float:
     return candidate_recall(recs, test)
 
 
-__all__ = ["holdout_order", "holdout_rows", "top_n_recall"]
+__all__ = ["choose_candidates", "holdout_order", "holdout_rows", "top_n_recall"]

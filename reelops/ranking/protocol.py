@@ -38,6 +38,7 @@ from reelops.ranking.features import (
     sampled_rows,
 )
 from reelops.ranking.member_split import MemberSplit, member_holdout
+from reelops.ranking.quota_search import CandidateSearchConfig
 from reelops.ranking.split import TemporalSplit, temporal_split, validation_split
 from reelops.specs import validate_section
 
@@ -53,6 +54,8 @@ class TrainingConfig(_Strict):
 
     Attributes:
         candidates: :class:`~reelops.ranking.candidates.CandidateConfig` fields.
+        candidate_search: How the quotas and total are chosen on validation
+            (:mod:`reelops.ranking.quota_search`); no totals keeps ``candidates``' own.
         windows: Label windows per training set.
         label_share: Share of the views before a cut-off that the windows cover.
         negatives_per_positive: Unlabelled candidates sampled as negatives per positive.
@@ -63,6 +66,7 @@ class TrainingConfig(_Strict):
     """
 
     candidates: dict[str, Any] = {}
+    candidate_search: CandidateSearchConfig = CandidateSearchConfig()
     windows: int = Field(3, ge=1, le=20)
     label_share: float = Field(0.3, gt=0, lt=1)
     negatives_per_positive: int = Field(10, ge=1)
@@ -94,6 +98,7 @@ class EvaluationConfig(_Strict):
         min_history: Titles a member needs before them to be evaluated.
         ease_l2_grid: EASE penalties tried on validation (baseline and source).
         als_grid: ALS parameter lists tried on validation (baseline and source).
+        bpr_grid: BPR parameter lists tried on validation (a baseline); empty: no BPR.
     """
 
     k: int = Field(10, ge=1)
@@ -112,6 +117,7 @@ class EvaluationConfig(_Strict):
         "alpha": [1.0, 10.0],
         "iterations": [15],
     }
+    bpr_grid: dict[str, list[float]] = {}
 
 
 def configs(spec) -> tuple[TrainingConfig, EvaluationConfig]:
@@ -223,15 +229,18 @@ def scoring_rows(
 ) -> pd.DataFrame:
     """Candidates of the hold-out's members at their cut-off, with every feature."""
     keys = np.sort(split.test["member_key"].unique()) if member_keys is None else member_keys
-    if isinstance(split, MemberSplit):
-        generator = history_generator(data, split.train, tr)
-        rows = candidate_rows(generator, keys, split.cutoffs)
-    else:
-        cutoff = pd.Timestamp(split.protocol.cutoff)
-        config = tr.candidate_config()
-        generator = fit_generator(split.train, data.titles, data.members, cutoff, config)
-        rows = candidate_rows(generator, keys)
+    generator = split_generator(data, split, tr)
+    cutoffs = split.cutoffs if isinstance(split, MemberSplit) else None
+    rows = candidate_rows(generator, keys, cutoffs)
     return add_store_features(settings, rows, service, source=data.source)
+
+
+def split_generator(data: RankingData, split: Split, tr: TrainingConfig):
+    """Candidate sources fitted on a hold-out's training part, as its members are served."""
+    if isinstance(split, MemberSplit):
+        return history_generator(data, split.train, tr)
+    cutoff = pd.Timestamp(split.protocol.cutoff)
+    return fit_generator(split.train, data.titles, data.members, cutoff, tr.candidate_config())
 
 
 __all__ = [
@@ -244,6 +253,7 @@ __all__ = [
     "member_split",
     "member_training_rows",
     "scoring_rows",
+    "split_generator",
     "splits",
     "training_rows",
 ]

@@ -23,7 +23,7 @@ from reelops.ranking.candidates import CandidateConfig
 from reelops.ranking.data import load_ranking_data
 from reelops.ranking.features import FeatureSet, store_columns
 from reelops.ranking.full_ranking import evaluate_rankers
-from reelops.ranking.holdout_eval import evaluate_models, model_scorer
+from reelops.ranking.holdout_eval import evaluate_models, model_scorer, with_sources
 from reelops.ranking.holdout_sets import holdout_order, holdout_rows
 from reelops.ranking.protocol import (
     MODEL_NAME,
@@ -195,11 +195,7 @@ def _describe(model, prepared, tr, built, results, best, fitted_on: str) -> None
     model.meta.update(
         source=prepared["source"],
         feature_service=prepared["feature_service"],
-        candidates={
-            **tr.candidates,
-            "ease_l2": built["sources"]["ease_l2"],
-            "als": built["sources"]["als"],
-        },
+        candidates=with_sources(tr, built["sources"]).candidates,
         sources=built["sources"],
         holdout=prepared["holdout"],
         fitted_on=fitted_on,
@@ -284,6 +280,26 @@ def report_text(report, prepared: dict[str, Any]) -> str:
     return (
         f"{report.table()}\n\nCandidate recall of the held-out titles (per source, the union "
         f"'all', and EASE's own top N at the union's size): {recall}\n"
+        + search_text(prepared["sources"].get("candidate_search"))
+    )
+
+
+def search_text(found: dict[str, Any] | None) -> str:
+    """The candidate quotas and total chosen on validation, and each total's best recall."""
+    if not found:
+        return ""
+    quotas = ", ".join(f"{s} {q}" for s, q in found["quotas"].items())
+    totals = "; ".join(
+        f"{row['total']}: {row['recall']:.3f} ("
+        + ", ".join(f"{s} {q}" for s, q in row["quotas"].items())
+        + ")"
+        for row in found["best_by_total"]
+    )
+    return (
+        f"Candidates chosen on validation ({found['members']} members, {found['pairs']} "
+        f"titles; {len(found['options'])} options): total {found['total']}, quotas {quotas}, "
+        f"validation recall {found['recall']:.3f}. Best per total: {totals}. "
+        f"Rule: {found['rule']}.\n"
     )
 
 
@@ -322,6 +338,7 @@ def save_candidate(
         ),
         search=model.meta.get("search", []),
         candidates=model.meta.get("candidates", {}),
+        candidate_search=model.meta.get("sources", {}).get("candidate_search"),
     )
     (workdir / "model" / "report.txt").write_text((workdir / "report.txt").read_text())
     version = Registry(settings).save(

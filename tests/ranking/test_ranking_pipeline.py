@@ -79,16 +79,24 @@ def test_training_dag_runs_end_to_end_and_releases_the_candidate(world, trained)
         "ease",
         "als",
         "popular_country",
+        "bpr",
     }
     lineage = version.lineage
     assert lineage["feature_service"] == "ranker_v1" and lineage["feature_service_version"]
     assert lineage["training_rows"] > 0 and lineage["code_version"]
     assert lineage["params"]["objective"].startswith("rank:")
     assert len(lineage["search"]) == 2, "every grid point is searched on validation"
+    # The candidate quotas and total are chosen on validation and are what the model uses.
+    chosen = lineage["candidate_search"]
+    assert chosen["total"] in (50, 100) and chosen["options"]
+    assert lineage["candidates"]["total"] == chosen["total"]
+    assert lineage["candidates"]["quotas"] == chosen["quotas"]
     report = json.loads((workdir / "report.json").read_text())
     assert report["global"]["protocol"]["kind"] == "temporal hold-out"
     assert 0.0 < report["global"]["candidate_recall"]["all"] <= 1.0
     assert report["per_member"]["protocol"]["kind"] == "per-member hold-out"
+    assert "bpr" in {row["ranker"] for row in report["per_member"]["metrics"]}
+    assert "Candidates chosen on validation" in (workdir / "report.txt").read_text()
     # The served model is the refit on every view; the judged one is kept beside it.
     assert "refitted on every view" in lineage["served_model"]
     folder = Registry(world).files("ranker", saved["version"])

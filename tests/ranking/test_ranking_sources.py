@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from reelops.ranking.als import ALS
+from reelops.ranking.als import ALS, BPR
 from reelops.ranking.candidates import CandidateConfig, CandidateGenerator
 
 
@@ -38,7 +39,7 @@ def test_ease_and_als_sources_propose_unwatched_titles_only():
     )
     generator = CandidateGenerator(views, catalogue, None, config=config)
     keys = np.array(["m00", "m01", "unknown"], dtype=object)
-    scores = generator._source_scores(keys)
+    scores = generator.source_scores(keys)
     assert scores["ease"].shape == scores["als"].shape == (3, 30)
     candidates = generator.generate(keys)
     watched = pd.MultiIndex.from_frame(views[["member_key", "title_id"]])
@@ -61,3 +62,17 @@ def test_als_scores_unknown_members_zero():
     scores = als.score(["m00", "nobody"])
     assert scores.shape == (2, 30)
     assert np.all(scores[1] == 0) and np.any(scores[0] != 0)
+
+
+def test_bpr_ranks_the_members_own_block_first_and_is_reproducible():
+    views, catalogue = blocks()
+    bpr = BPR(factors=8, learning_rate=0.05, iterations=200).fit(views, catalogue)
+    scores = bpr.score(["m00", "m01", "nobody"])
+    assert np.all(scores[2] == 0)
+    for row, block in ((0, slice(0, 15)), (1, slice(15, 30))):
+        other = slice(15, 30) if row == 0 else slice(0, 15)
+        assert scores[row, block].mean() > scores[row, other].mean()
+    again = BPR(factors=8, learning_rate=0.05, iterations=200).fit(views, catalogue)
+    np.testing.assert_allclose(again.score(["m00"]), scores[:1])
+    with pytest.raises(ValueError, match="learning_rate > 0"):
+        BPR(learning_rate=0)
