@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.9.30
 
-.PHONY: venv demo test airflow cluster serve bench lint format clean lock browser
+.PHONY: venv demo test test-cluster airflow cluster serve bench lint format clean lock browser
 
 venv: $(STAMP)
 
@@ -22,6 +22,11 @@ demo: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The Celery cluster tests (a daily run on 2 workers, a killed worker): minutes each, so
+# they are not part of `make test`.
+test-cluster: $(STAMP)
+	$(BIN)/python -m pytest -m cluster tests/dags/test_celery.py $(PYTEST_ARGS)
 
 # The UI test looks at the Airflow UI in Debian's headless Chromium: install it when it
 # is missing and this user may (root with apt-get); otherwise that test skips and says why.

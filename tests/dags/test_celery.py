@@ -29,7 +29,9 @@ from reelops.config import Settings, airflow_environ
 from reelops.world.generator import WorldConfig
 from reelops.world.synthetic_source import generate_source
 
-pytestmark = [pytest.mark.production, pytest.mark.slow]
+# About 5 minutes on a quiet machine (13 under load): outside `make test`; run by
+# `make test-cluster`.
+pytestmark = [pytest.mark.production, pytest.mark.slow, pytest.mark.cluster]
 
 DAG = "reelops_daily"
 BROKER_DB = 14  # no other test uses this Redis database; only this run's keys are removed
