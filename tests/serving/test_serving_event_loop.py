@@ -21,14 +21,24 @@ from reelops.serving.schemas import EXAMPLE_BITRATE, EXAMPLE_RECOMMEND
 BLOCKS_S = 0.5
 
 
+def _forget_service() -> None:
+    # `from serving import service` (the other serving tests) finds the package's
+    # attribute even when sys.modules no longer has the module: drop both, or later
+    # tests get this test's module, bound to this test's home.
+    sys.modules.pop("serving.service", None)
+    package = sys.modules.get("serving")
+    if package is not None and hasattr(package, "service"):
+        delattr(package, "service")
+
+
 @pytest.fixture
 def service(settings, monkeypatch):
-    """The thin `serving/service.py` module, imported for this home."""
+    """The thin `serving/service.py` module, imported for this home, forgotten after."""
     monkeypatch.syspath_prepend(str(PROJECT_ROOT))
     monkeypatch.setenv("BENTOML_HOME", str(settings.bentoml_home))
-    sys.modules.pop("serving.service", None)
+    _forget_service()
     yield importlib.import_module("serving.service")
-    sys.modules.pop("serving.service", None)
+    _forget_service()
 
 
 class _Blocking:
