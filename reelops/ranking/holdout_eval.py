@@ -59,6 +59,20 @@ def with_sources(tr: TrainingConfig, sources: dict[str, Any]) -> TrainingConfig:
     return tr.model_copy(update={"candidates": candidates})
 
 
+def validation_sources(data: RankingData, inner: Split, ev) -> dict[str, Any]:
+    """EASE's, ALS's and BPR's parameters chosen on the validation split ``inner``,
+    from the grids of the evaluation config ``ev``."""
+    return tune_sources(
+        inner.train,
+        inner.test,
+        data.titles,
+        ev.ease_l2_grid,
+        ev.als_grid,
+        ev.k,
+        bpr_grid=ev.bpr_grid,
+    )
+
+
 def evaluate_models(
     settings: Settings,
     spec,
@@ -93,15 +107,7 @@ def evaluate_models(
     data = load_ranking_data(settings, source)
     outer, inner = splits(data, ev, tr, holdout)
     if sources is None:
-        sources = tune_sources(
-            inner.train,
-            inner.test,
-            data.titles,
-            ev.ease_l2_grid,
-            ev.als_grid,
-            ev.k,
-            bpr_grid=ev.bpr_grid,
-        )
+        sources = validation_sources(data, inner, ev)
     tr = with_sources(tr, sources)
     if rows is None:
         rows = scoring_rows(settings, data, outer, tr, spec.feature_service)

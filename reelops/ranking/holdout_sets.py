@@ -14,10 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reelops.ranking.baseline_suite import tune_sources
 from reelops.ranking.baselines import EASE
 from reelops.ranking.candidates import candidate_recall, recall_by_source
-from reelops.ranking.holdout_eval import with_sources
+from reelops.ranking.holdout_eval import validation_sources, with_sources
 from reelops.ranking.protocol import (
     member_training_rows,
     scoring_rows,
@@ -37,15 +36,7 @@ def holdout_order(ev) -> list[str]:
 def holdout_rows(settings, spec, data, holdout: str, tr, ev) -> dict[str, Any]:
     """Validation, evaluation and refit rows of one hold-out, sources chosen on validation."""
     outer, inner = splits(data, ev, tr, holdout)
-    sources = tune_sources(
-        inner.train,
-        inner.test,
-        data.titles,
-        ev.ease_l2_grid,
-        ev.als_grid,
-        ev.k,
-        bpr_grid=ev.bpr_grid,
-    )
+    sources = validation_sources(data, inner, ev)
     if tr.candidate_search.totals:
         sources["candidate_search"] = choose_candidates(data, inner, with_sources(tr, sources))
     tuned = with_sources(tr, sources)
