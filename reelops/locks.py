@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +50,20 @@ def describe_holder(path: Path) -> str:
     return f"pid {holder.get('pid')} ({holder.get('command')}, since {holder.get('started')})"
 
 
+def _wait_for_record(path: Path, patience_s: float = 2.0) -> str:
+    """The holder's description, once it has recorded itself.
+
+    A holder writes its record just after taking the lock, so a process that arrives in
+    that instant finds the file still empty; waiting a moment lets the message name it.
+    """
+    deadline = time.monotonic() + patience_s
+    while True:
+        holder = describe_holder(path)
+        if holder.startswith("pid ") or time.monotonic() >= deadline:
+            return holder
+        time.sleep(0.05)
+
+
 @contextlib.contextmanager
 def home_lock(settings: Settings, what: str, *, wait: bool = True) -> Iterator[None]:
     """Hold the home's lock while a run that writes (pipeline, warehouse, training) runs.
@@ -87,7 +102,7 @@ def home_lock(settings: Settings, what: str, *, wait: bool = True) -> Iterator[N
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = describe_holder(path)
+            holder = _wait_for_record(path)
             if not wait:
                 raise HomeBusyError(
                     f"{settings.home} is busy: {holder} holds its lock; wait for it to "

@@ -59,6 +59,29 @@ def test_waiting_run_goes_on_when_the_holder_finishes(settings, capsys):
     assert f"warehouse build: waiting for pid {proc.pid} (pipeline run" in capsys.readouterr().err
 
 
+def test_a_run_arriving_before_the_holder_recorded_itself_still_names_it(settings, capsys):
+    # The holder has the lock but has not written its record yet (two runs started at once).
+    settings.home.mkdir(parents=True, exist_ok=True)
+    path = settings.home / HOME_LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    script = (
+        "import fcntl, json, os, sys, time\n"
+        f"fd = {fd}\n"
+        "time.sleep(0.3)\n"
+        "os.pwrite(fd, json.dumps({'pid': os.getpid(), 'command': 'pipeline run',"
+        " 'started': 'now'}).encode(), 0)\n"
+        "time.sleep(0.5)\n"
+        "fcntl.flock(fd, fcntl.LOCK_UN)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], pass_fds=(fd,))
+    os.close(fd)
+    with home_lock(settings, "warehouse build"):
+        pass
+    proc.wait()
+    assert f"waiting for pid {proc.pid} (pipeline run" in capsys.readouterr().err
+
+
 def test_the_lock_is_reentrant_within_a_process(settings):
     with home_lock(settings, "pipeline run"), home_lock(settings, "DAG run", wait=False):
         pass
