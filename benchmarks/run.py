@@ -88,6 +88,7 @@ MODEL_PARTS = (
     "serving",
     "scripts",
     "serving-resilience",
+    "serving-replicas",
     "artwork-open-bandit",
     "artwork-world",
 )

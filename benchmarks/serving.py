@@ -209,18 +209,33 @@ def _load(url: str, bodies: list[dict], key: str, concurrency: int) -> dict:
     }
 
 
-@contextmanager
-def _polled(url: str):
-    """Poll ``url`` (GET) every ``HEALTH_EVERY_S`` while the block runs; yields the stats
-    dict, filled in when the block ends."""
+# The /healthz prober as a process of its own, as a load balancer's probe is: polled from
+# a thread of the load generator, its timings would include waiting for that process's
+# GIL behind the eight client threads (the "from the load process" rows show how much).
+PROBE = """
+import json, sys, threading, time
+import httpx
+url, every = sys.argv[1], float(sys.argv[2])
+latencies, errors, stop = [], 0, threading.Event()
+threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+with httpx.Client(timeout=30) as client:
+    client.get(url)
+    print("probing", flush=True)
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        status = client.get(url).status_code
+        latencies.append(time.perf_counter() - t0)
+        errors += status != 200
+        stop.wait(every)
+print(json.dumps({"latencies": latencies, "errors": errors}))
+"""
+
+
+def _poll_in_thread(url: str, stop: threading.Event, out: dict) -> threading.Thread:
     import httpx
 
-    latencies: list[float] = []
-    errors = 0
-    stop = threading.Event()
-
     def poll() -> None:
-        nonlocal errors
+        latencies, errors = [], 0
         with httpx.Client(timeout=30) as client:
             while not stop.is_set():
                 t0 = time.perf_counter()
@@ -228,16 +243,42 @@ def _polled(url: str):
                 latencies.append(time.perf_counter() - t0)
                 errors += status != 200
                 stop.wait(HEALTH_EVERY_S)
+        out.update(latencies=latencies, errors=errors)
 
-    out: dict = {}
     thread = threading.Thread(target=poll)
     thread.start()
+    return thread
+
+
+@contextmanager
+def _polled(url: str):
+    """Poll ``url`` (GET) every ``HEALTH_EVERY_S`` while the block runs, from a prober
+    process of its own and from a thread of this (the load's) process; yields a dict
+    ``{"own process": stats, "load process": stats}``, filled in when the block ends."""
+    probe = subprocess.Popen(
+        [sys.executable, "-c", PROBE, url, str(HEALTH_EVERY_S)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert probe.stdout.readline().strip() == "probing"
+    stop, in_thread = threading.Event(), {}
+    thread = _poll_in_thread(url, stop, in_thread)
+    out: dict = {}
     try:
         yield out
     finally:
         stop.set()
         thread.join()
-        out.update(**_stats(latencies), rps=None, errors=errors, fallbacks=0, n=len(latencies))
+        own = json.loads(probe.communicate(input="", timeout=60)[0])
+        for where, polled in (("own process", own), ("load process", in_thread)):
+            out[where] = {
+                **_stats(polled["latencies"]),
+                "rps": None,
+                "errors": polled["errors"],
+                "fallbacks": 0,
+                "n": len(polled["latencies"]),
+            }
 
 
 def _free_port() -> int:
@@ -317,7 +358,8 @@ def bench_under_load(settings, members: list[str], store: str) -> list[dict]:
             _load(base + route, bodies[:WARM_UP], key, 1)
             with _polled(base + "/healthz") as health:
                 answered = _load(base + route, bodies, key, concurrency)
-            for endpoint, figures in ((route, answered), (f"/healthz ({name})", health)):
+            probes = [(f"/healthz ({name}, {where})", health[where]) for where in health]
+            for endpoint, figures in ((route, answered), *probes):
                 rows.append(
                     {"endpoint": endpoint, "mode": "HTTP", "concurrency": concurrency}
                     | figures
@@ -397,12 +439,12 @@ def print_table(rows: list[dict]) -> None:
             "/healthz polled during each endpoint's load"
         )
         print(
-            f"{'store':<10} {'endpoint':<24} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>7} "
+            f"{'store':<10} {'endpoint':<40} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>7} "
             f"{'errors':>6} {'fallbacks':>9}"
         )
         for r in loaded:
             print(
-                f"{r['online_store']:<10} {r['endpoint']:<24} {r['p50_ms']:>8} {r['p99_ms']:>8} "
+                f"{r['online_store']:<10} {r['endpoint']:<40} {r['p50_ms']:>8} {r['p99_ms']:>8} "
                 f"{r['rps'] if r['rps'] is not None else '':>7} {r['errors']:>6} "
                 f"{r['fallbacks']:>9}"
             )

@@ -130,8 +130,12 @@ def bench_fallback(settings, members: list[str]) -> list[dict]:
         rows = serving.bench_under_load(settings, members, "Redis down")
     for row in rows:
         health = row["endpoint"].startswith("/healthz")
-        target = HEALTHZ_MS if health else FALLBACK_P99_MS
-        row |= {"kind": "store down", "target_ms": target, "met": row["p99_ms"] <= target}
+        # The target is the probe's view (a process of its own); the probe from a thread
+        # of the load generator is printed beside it, as the reference it used to be.
+        target = None if "load process" in row["endpoint"] else HEALTHZ_MS
+        target = target if health else FALLBACK_P99_MS
+        met = None if target is None else row["p99_ms"] <= target
+        row |= {"kind": "store down", "target_ms": target, "met": met}
     return rows
 
 
@@ -158,13 +162,15 @@ def print_table(rows: list[dict]) -> None:
         f"/healthz polled every {serving.HEALTH_EVERY_S * 1e3:g} ms meanwhile"
     )
     print(
-        f"  {'endpoint':<24} {'p50 ms':>8} {'p99 ms':>8} {'target':>8} {'met':>4} "
+        f"  {'endpoint':<40} {'p50 ms':>8} {'p99 ms':>8} {'target':>8} {'met':>4} "
         f"{'errors':>6} {'fallbacks':>9} {'n':>5}"
     )
     for r in down:
         print(
-            f"  {r['endpoint']:<24} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['target_ms']:>8} "
-            f"{'yes' if r['met'] else 'NO':>4} {r['errors']:>6} {r['fallbacks']:>9} "
+            f"  {r['endpoint']:<40} {r['p50_ms']:>8} {r['p99_ms']:>8} "
+            f"{r['target_ms'] if r['target_ms'] else '-':>8} "
+            f"{'-' if r['met'] is None else 'yes' if r['met'] else 'NO':>4} "
+            f"{r['errors']:>6} {r['fallbacks']:>9} "
             f"{r.get('n', n):>5}"
         )
     print(f"\nBitrate worker memory over {LADDERS:,} distinct ladders (flat: within +-10 %)")

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # Serving: comma-separated API keys (production must set them; local generates one).
     api_keys: SecretStr | None = None
     max_body_bytes: int = Field(default=65_536, gt=0)
+    # Worker processes per BentoML service (each loads the model and its own store client).
+    serving_workers: int = Field(default=1, ge=1, le=16)
     # Player ladders the bitrate service keeps a planner for (least recently used go).
     ladder_cache_size: int = Field(default=64, ge=1, le=100_000)
     # Rendered artwork PNGs the recommender keeps (least recently used go; ~30 KB each).

@@ -6,7 +6,8 @@ Start both with `make serve`; one alone with
 The APIs are ``async def`` and hand the endpoint call to a worker thread: the call
 does blocking I/O (the online store; up to its 0.5 s timeout when Redis is down), which
 must never stall the event loop that health checks, metrics and other requests share.
-More throughput comes from more worker processes or replicas, not threads.
+More throughput comes from more worker processes (``REELOPS_SERVING_WORKERS``,
+``reelops serve --workers N``) or replicas, not threads.
 """
 
 from __future__ import annotations
@@ -103,7 +104,9 @@ class _Served:
         self.log.close()  # every queued prediction-log row reaches the lake
 
 
-@bentoml.service(name="reelops_recommender", traffic={"timeout": 10})
+@bentoml.service(
+    name="reelops_recommender", workers=settings.serving_workers, traffic={"timeout": 10}
+)
 class Recommender(_Served):
     """Ranked titles for a member, from the production ranker and online features."""
 
@@ -121,7 +124,7 @@ class Recommender(_Served):
         return await asyncio.to_thread(_answer, "/recommend", self.endpoint, request)
 
 
-@bentoml.service(name="reelops_bitrate", traffic={"timeout": 10})
+@bentoml.service(name="reelops_bitrate", workers=settings.serving_workers, traffic={"timeout": 10})
 class Bitrate(_Served):
     """Throughput quantiles and the next chunk's level, from the production bitrate model."""
 

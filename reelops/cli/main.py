@@ -282,12 +282,24 @@ def serve(
     bitrate_port: Annotated[
         int, typer.Option(min=1, max=65535, metavar="PORT", help="Port of /bitrate.")
     ] = 3001,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=16,
+            metavar="N",
+            help="Worker processes per service (default REELOPS_SERVING_WORKERS, 1).",
+        ),
+    ] = None,
 ) -> None:
     """Serve /recommend and /bitrate (BentoML) with the production models; Ctrl-C stops."""
     from reelops.serving.local import serve_forever as serve_models
 
+    settings = get_settings()
+    if workers is not None:
+        settings = settings.model_copy(update={"serving_workers": workers})
     ports = {"recommender": recommender_port, "bitrate": bitrate_port}
-    serve_models(get_settings(), ports)
+    serve_models(settings, ports)
 
 
 @app.command()

@@ -36,6 +36,7 @@ def running_services(settings: Settings, ports: dict[str, int] | None = None):
         **os.environ,
         "REELOPS_HOME": str(settings.home),
         "REELOPS_PROFILE": settings.profile,
+        "REELOPS_SERVING_WORKERS": str(settings.serving_workers),
         "BENTOML_HOME": str(settings.bentoml_home),
         "PYTHONPATH": str(PROJECT_ROOT),
     }
