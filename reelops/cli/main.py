@@ -92,6 +92,7 @@ def world_generate(
     """Generate a seeded synthetic world and make it the active source."""
 
     from reelops.abr.traces import TraceFormatError
+    from reelops.content.world_scripts import write_source_scripts
     from reelops.world.generator import WorldConfig
     from reelops.world.synthetic_source import generate_source
 
@@ -105,12 +106,16 @@ def world_generate(
         "start": start.date() if start else None,
     }
     config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    settings = get_settings()
     try:
         with progress_bars() as progress:
-            info = generate_source(get_settings(), config, traces, progress=progress)
+            info = generate_source(settings, config, traces, progress=progress)
     except (TraceFormatError, FileNotFoundError) as exc:
         _fail(str(exc))
     _print_source(info)
+    scripts = write_source_scripts(settings, info.name, seed=config.seed)
+    typer.echo(f"  {'scripts':<18} {scripts.scripts:>10,} screenplays in {scripts.folder}")
+    typer.echo("next: reelops import scripts   (the world's scripts; then reelops genome build)")
 
 
 @import_app.command("movielens")

@@ -10,6 +10,7 @@ import typer
 from reelops.cli.console import fail
 from reelops.config import get_settings
 
+SHOWN = 20  # scripts listed one per line by `import scripts`
 script_app = typer.Typer(
     help="The Script Analyzer: scenes, characters, arc, pacing, flags.", no_args_is_help=True
 )
@@ -17,27 +18,34 @@ script_app = typer.Typer(
 
 def import_scripts_cmd(
     folder: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
-            metavar="DIR", help="Folder of .fountain screenplays and .txt plays (one per title)."
+            metavar="DIR",
+            help="Folder of .fountain screenplays and .txt plays (one per title). "
+            "Default: the active source's scripts (the synthetic world writes one per title).",
         ),
-    ],
+    ] = None,
 ) -> None:
     """Import scripts, one per title, all or nothing (problems named by file and line)."""
     from reelops.content.model import ScriptFormatError
     from reelops.content.store import import_scripts, scripts_dir
+    from reelops.content.world_scripts import source_scripts_dir
+    from reelops.sources import SourceError, active_source
 
     settings = get_settings()
     try:
+        folder = folder or source_scripts_dir(settings, active_source(settings))
         scripts = import_scripts(settings, folder)
-    except (ScriptFormatError, FileNotFoundError) as exc:
+    except (ScriptFormatError, FileNotFoundError, SourceError) as exc:
         fail(f"nothing imported:\n{exc}")
-    for script in scripts:
+    for script in scripts[:SHOWN] if len(scripts) > SHOWN + 1 else scripts:
         lines = len(script.lines)
         typer.echo(
             f"  {script.title_id:<28} {script.format:<9} {len(script.scenes):>4} scenes "
             f"{len(script.characters):>4} characters {lines:>6} lines"
         )
+    if len(scripts) > SHOWN + 1:
+        typer.echo(f"  ... and {len(scripts) - SHOWN} more")
     typer.echo(f"{len(scripts)} scripts imported into {scripts_dir(settings)}")
     typer.echo("next: reelops script analyze --title ID")
 
