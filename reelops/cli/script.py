@@ -122,8 +122,9 @@ genome_app = typer.Typer(
 
 @genome_app.command("build")
 def genome_build_cmd() -> None:
-    """Analyze every imported script and store its genome."""
-    from reelops.content.genome import build_genomes, genome_path
+    """Analyze every imported script, store its genome and write it into the lake."""
+    from reelops.content.genome import build_genomes, genome_path, publish_genomes
+    from reelops.sources import SourceError, active_source
 
     settings = get_settings()
     try:
@@ -131,6 +132,25 @@ def genome_build_cmd() -> None:
     except FileNotFoundError as exc:
         fail(str(exc))
     typer.echo(f"{len(frame)} genomes written to {genome_path(settings)}")
+    try:
+        source = active_source(settings)
+    except SourceError:
+        return  # no lake to write into yet
+    partition = publish_genomes(settings, source, frame)
+    typer.echo(f"  and into source {source!r}'s lake: {partition}")
+    typer.echo("next: reelops warehouse build (dim_title_genome), reelops features materialize")
+
+
+def _genomes_and_alike(title_id: str, k: int):
+    """Every stored genome and the ``k`` titles most like ``title_id`` (exit 2 if none)."""
+    from reelops.content.genome import read_genomes, similar
+
+    try:
+        genomes = read_genomes(get_settings())
+        alike = similar(genomes, title_id, k)
+    except (FileNotFoundError, KeyError) as exc:
+        fail(str(exc).strip("'\""))
+    return genomes, alike
 
 
 @genome_app.command("show")
@@ -141,13 +161,7 @@ def genome_show_cmd(
     ] = 5,
 ) -> None:
     """A title's genome tags and the titles most like it."""
-    from reelops.content.genome import read_genomes, similar
-
-    try:
-        genomes = read_genomes(get_settings())
-        alike = similar(genomes, title_id, like)
-    except (FileNotFoundError, KeyError) as exc:
-        fail(str(exc).strip("'\""))
+    genomes, alike = _genomes_and_alike(title_id, like)
     row = genomes.set_index("title_id").loc[title_id]
     typer.echo(f"{title_id}: arc {row['arc_shape']}")
     for tag, value in row.drop("arc_shape").dropna().items():
@@ -155,3 +169,20 @@ def genome_show_cmd(
     typer.echo("titles like this one:")
     for other in alike.itertuples():
         typer.echo(f"  {other.title_id:<28} similarity {other.similarity:+.2f}")
+
+
+@genome_app.command("similar")
+def genome_similar_cmd(
+    title_id: Annotated[str, typer.Argument(metavar="ID", help="The title.")],
+    top: Annotated[
+        int, typer.Option("--top", min=1, metavar="N", help="How many titles to list.")
+    ] = 10,
+) -> None:
+    """Titles like this one: the nearest genomes (cosine over the centred tags)."""
+    genomes, alike = _genomes_and_alike(title_id, top)
+    arcs = genomes.set_index("title_id")["arc_shape"]
+    typer.echo(f"titles like {title_id} ({arcs[title_id]}):")
+    for other in alike.itertuples():
+        typer.echo(
+            f"  {other.title_id:<28} similarity {other.similarity:+.2f}  {arcs[other.title_id]}"
+        )
