@@ -36,7 +36,9 @@ world_app = typer.Typer(help="The synthetic streaming world.", no_args_is_help=T
 import_app = typer.Typer(
     help="Import real data (MovieLens, throughput traces).", no_args_is_help=True
 )
-pipeline_app = typer.Typer(help="Run the daily data DAG through Airflow.", no_args_is_help=True)
+pipeline_app = typer.Typer(
+    help="Run the data DAGs (daily, content) through Airflow.", no_args_is_help=True
+)
 warehouse_app = typer.Typer(help="The dbt warehouse.", no_args_is_help=True)
 airflow_app = typer.Typer(help="Airflow on the local profile.", no_args_is_help=True)
 app.add_typer(world_app, name="world")
@@ -208,11 +210,33 @@ def pipeline_run(
             except DagPausedError as exc:
                 _fail(str(exc))
             typer.echo(f"reelops_daily [{a.date()}, {b.date()}): {result.state}")
-            if not result.ok:
-                _fail(
-                    f"DAG run {result.run_id} ended {result.state}; tasks not successful: "
-                    f"{result.unsuccessful} (their logs: the Airflow UI, or the run log above)"
-                )
+            _fail_unless_ok(result)
+
+
+@pipeline_app.command("content")
+def pipeline_content(verbose: Verbose = False) -> None:
+    """Run the content DAG: analyze the imported scripts, genome, dbt, materialize.
+
+    On the running Airflow (`reelops airflow up`) if there is one, else in-process.
+    """
+    from reelops.orchestration.content import DAG_ID
+    from reelops.orchestration.dispatch import DagPausedError, run_or_trigger
+
+    try:
+        result = run_or_trigger(get_settings(), DAG_ID, {}, verbose=verbose)
+    except DagPausedError as exc:
+        _fail(str(exc))
+    typer.echo(f"{DAG_ID}: {result.state}")
+    _fail_unless_ok(result)
+
+
+def _fail_unless_ok(result) -> None:
+    """Exit 2 naming the run and its unsuccessful tasks unless the DAG run succeeded."""
+    if not result.ok:
+        _fail(
+            f"DAG run {result.run_id} ended {result.state}; tasks not successful: "
+            f"{result.unsuccessful} (their logs: the Airflow UI, or the run log above)"
+        )
 
 
 @warehouse_app.command("build")
@@ -267,7 +291,7 @@ def airflow_check_ui(
     from reelops.orchestration.ui_check import Page, UICheckError, check_pages
 
     pages = [
-        Page("dag_list", "/dags", ("reelops_daily",)),
+        Page("dag_list", "/dags", ("reelops_daily", "reelops_content")),
         Page("evidence", "/reelops/", ("ReelOps evidence",)),
     ]
     out = get_settings().home / "screenshots"

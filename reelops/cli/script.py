@@ -47,7 +47,13 @@ def import_scripts_cmd(
     if len(scripts) > SHOWN + 1:
         typer.echo(f"  ... and {len(scripts) - SHOWN} more")
     typer.echo(f"{len(scripts)} scripts imported into {scripts_dir(settings)}")
-    typer.echo("next: reelops script analyze --title ID")
+    from reelops.orchestration.content import announce_scripts
+
+    try:
+        announced = announce_scripts(settings, len(scripts))
+    except RuntimeError as exc:
+        fail(f"imported, but the running Airflow was not told: {exc}")
+    typer.echo(announced or "next: reelops script analyze --title ID, or reelops pipeline content")
 
 
 @script_app.command("list")
