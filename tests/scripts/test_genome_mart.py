@@ -85,3 +85,28 @@ def test_the_feature_view_serves_a_titles_genome_after_materialize(genome_world)
         features=["title_genome:pace"], entity_rows=[{"title_id": "no-such-title"}]
     ).to_dict()
     assert unknown["pace"] == [None]
+
+
+def test_ranker_v2_joins_the_genome_to_labels_of_any_time(genome_world):
+    import pandas as pd
+
+    from reelops.features.store import open_store
+    from reelops.features.training import build_training_set
+    from reelops.warehouse import read_mart
+
+    settings, _ = genome_world
+    repo = open_store(settings, "world")
+    member = read_mart(settings, "world", "dim_members")["member_key"].iloc[0]
+    mart = read_mart(settings, "world", "dim_title_genome").set_index("title_id")
+    titles = list(mart.index[:4])
+    labels = pd.DataFrame(
+        {"member_key": member, "title_id": titles, "event_timestamp": datetime(2026, 1, 2)}
+    )
+    joined = build_training_set(settings, labels, "ranker_v2", repo=repo)
+    v1 = build_training_set(settings, labels, "ranker_v1", repo=repo)
+    genome_columns = [c for c in joined.columns if c.startswith("title_genome__")]
+    assert set(joined.columns) - set(v1.columns) == set(genome_columns)
+    assert len(genome_columns) == len(TAGS) + len(BLENDS)  # every numeric tag, no arc name
+    np.testing.assert_allclose(
+        joined["title_genome__pace"].to_numpy(float), mart.loc[titles, "pace"].to_numpy(float)
+    )
