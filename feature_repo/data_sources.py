@@ -31,19 +31,21 @@ if OFFLINE not in ("file", "postgres"):
     raise RuntimeError(f"REELOPS_FEAST_OFFLINE must be 'file' or 'postgres', got {OFFLINE!r}")
 
 
-def _mart(name: str, description: str) -> FileSource | PostgreSQLSource:
-    """A daily feature mart; ``event_timestamp`` is the end of the row's day."""
+def _mart(
+    name: str, description: str, timestamp_field: str = "event_timestamp"
+) -> FileSource | PostgreSQLSource:
+    """A feature mart; for the daily ones ``event_timestamp`` is the end of the row's day."""
     if OFFLINE == "file":
         return FileSource(
             name=name,
             path=str(Path(_env("REELOPS_FEAST_MARTS_DIR")) / f"{name}.parquet"),
-            timestamp_field="event_timestamp",
+            timestamp_field=timestamp_field,
             description=description,
         )
     return PostgreSQLSource(
         name=name,
         table=f"{_env('REELOPS_FEAST_PG_SCHEMA')}.{name}",
-        timestamp_field="event_timestamp",
+        timestamp_field=timestamp_field,
         description=description,
     )
 
@@ -56,6 +58,12 @@ artwork_variant_daily = _mart(
 )
 member_theme_daily = _mart(
     "fct_member_theme_daily", "One row per member per artwork theme per day (dbt mart)."
+)
+
+# The Content Genome describes a title, not a moment: the mart carries a constant
+# valid_from (1970-01-01) itself, so every label joins it.
+title_genome_source = _mart(
+    "dim_title_genome", "One row per title with a script: its genome tags.", "valid_from"
 )
 
 # dim_titles has no event time: its genre flags and release date are static facts.

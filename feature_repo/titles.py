@@ -1,13 +1,14 @@
-"""Title feature views: daily popularity and completion, and the static catalogue facts."""
+"""Title feature views: daily popularity and completion, static catalogue facts, the genome."""
 
 from datetime import timedelta
 
-from data_sources import title_catalogue_source, title_daily
+from data_sources import title_catalogue_source, title_daily, title_genome_source
 from entities import title
 from feast import FeatureView, Field
-from feast.types import Float64, Int32, UnixTimestamp
+from feast.types import Float64, Int32, String, UnixTimestamp
 
-from reelops.features.transforms import GENRE_FLAG_COLUMNS
+from reelops.content.genome import TAGS
+from reelops.features.transforms import GENRE_FLAG_COLUMNS, GENRE_SLUGS
 
 title_popularity = FeatureView(
     name="title_popularity",
@@ -49,4 +50,25 @@ title_catalogue = FeatureView(
     # reelops.features.materialize refreshes views tagged static in full on every run,
     # so titles added to the catalogue reach the online store whatever their valid_from.
     tags={"owner": "reelops", "mart": "dim_titles", "cadence": "static"},
+)
+
+title_genome = FeatureView(
+    name="title_genome",
+    entities=[title],
+    ttl=timedelta(0),  # a title's genome holds until the next build replaces it
+    schema=[
+        Field(name="arc_shape", dtype=String, description="The arc's shape among the six."),
+        *[Field(name=tag, dtype=Float64, description="Genome tag, 0..1.") for tag in TAGS],
+        *[
+            Field(name=f"blend_{slug}", dtype=Float64, description="Genre share, 0..1.")
+            for slug in GENRE_SLUGS
+            if slug != "unknown"
+        ],
+    ],
+    source=title_genome_source,
+    online=True,
+    description="The Content Genome of each title with a script (dim_title_genome).",
+    # Refreshed in full on every materialization, like title_catalogue: a rebuilt
+    # genome keeps its constant valid_from.
+    tags={"owner": "reelops", "mart": "dim_title_genome", "cadence": "static"},
 )

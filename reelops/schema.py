@@ -174,3 +174,28 @@ RAW_TABLES: dict[str, RawTable] = {
         ),
     )
 }
+
+# Tables the platform derives itself and writes into a source's lake beside the landed
+# ones (never part of a source, never landed from one): dbt reads them like raw tables.
+DERIVED_TABLES: dict[str, RawTable] = {
+    t.name: t
+    for t in (
+        RawTable(
+            # The Content Genome, long: one row per title per tag, a full snapshot per
+            # build (reelops.content.genome.publish_genomes), dated by the build's day.
+            "title_genome",
+            "snapshot",
+            _schema(
+                ("title_id", pa.string()),
+                ("arc_shape", pa.string()),
+                ("tag", pa.string()),
+                ("value", pa.float64()),
+                ("built_at", TS),
+            ),
+            ("title_id", "tag"),
+        ),
+    )
+}
+
+LAKE_TABLES: dict[str, RawTable] = {**RAW_TABLES, **DERIVED_TABLES}
+"""Every table dbt reads from a source's lake: the landed raw tables and the derived ones."""

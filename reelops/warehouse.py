@@ -22,7 +22,7 @@ from psycopg2 import sql
 
 from reelops.config import Settings, temporary_environ
 from reelops.lake import LakeIntegrityError, partitions, verify_table
-from reelops.schema import RAW_TABLES
+from reelops.schema import LAKE_TABLES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,6 +41,7 @@ MART_KEYS: dict[str, tuple[str, ...]] = {
     "fct_artwork_impressions": ("impression_id",),
     "fct_artwork_variant_daily": ("title_id", "variant_id", "feature_date"),
     "fct_member_theme_daily": ("member_key", "theme", "feature_date"),
+    "dim_title_genome": ("title_id",),
 }
 MARTS: tuple[str, ...] = tuple(MART_KEYS)
 
@@ -80,7 +81,7 @@ def lake_schema(table: str) -> pa.Schema:
     """A raw table's columns as landed: the contract with member_key in place of member_id."""
     fields = [
         pa.field("member_key", pa.string()) if f.name == "member_id" else f
-        for f in RAW_TABLES[table].schema
+        for f in LAKE_TABLES[table].schema
     ]
     return pa.schema(fields)
 
@@ -317,7 +318,7 @@ def load_lake_into_postgres(settings: Settings, source: str) -> dict[str, int]:
     try:
         with conn, conn.cursor() as cur:
             cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
-            for table in RAW_TABLES:
+            for table in LAKE_TABLES:
                 counts[table] = _replace_pg_table(cur, schema, table, lake_dir)
     finally:
         conn.close()
@@ -371,7 +372,7 @@ def verify_lake(settings: Settings, source: str) -> dict[str, int]:
     """
     lake_dir = settings.lake_dir(source)
     try:
-        return {table: verify_table(lake_dir, table) for table in RAW_TABLES}
+        return {table: verify_table(lake_dir, table) for table in LAKE_TABLES}
     except LakeIntegrityError as err:
         raise WarehouseBuildError(
             f"the lake of source {source!r} failed its integrity check, so dbt did not run: {err}"

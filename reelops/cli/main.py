@@ -36,7 +36,9 @@ world_app = typer.Typer(help="The synthetic streaming world.", no_args_is_help=T
 import_app = typer.Typer(
     help="Import real data (MovieLens, throughput traces).", no_args_is_help=True
 )
-pipeline_app = typer.Typer(help="Run the daily data DAG through Airflow.", no_args_is_help=True)
+pipeline_app = typer.Typer(
+    help="Run the data DAGs (daily, content) through Airflow.", no_args_is_help=True
+)
 warehouse_app = typer.Typer(help="The dbt warehouse.", no_args_is_help=True)
 airflow_app = typer.Typer(help="Airflow on the local profile.", no_args_is_help=True)
 app.add_typer(world_app, name="world")
@@ -92,6 +94,7 @@ def world_generate(
     """Generate a seeded synthetic world and make it the active source."""
 
     from reelops.abr.traces import TraceFormatError
+    from reelops.content.world_scripts import write_source_scripts
     from reelops.world.generator import WorldConfig
     from reelops.world.synthetic_source import generate_source
 
@@ -105,12 +108,16 @@ def world_generate(
         "start": start.date() if start else None,
     }
     config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    settings = get_settings()
     try:
         with progress_bars() as progress:
-            info = generate_source(get_settings(), config, traces, progress=progress)
+            info = generate_source(settings, config, traces, progress=progress)
     except (TraceFormatError, FileNotFoundError) as exc:
         _fail(str(exc))
     _print_source(info)
+    scripts = write_source_scripts(settings, info.name, seed=config.seed)
+    typer.echo(f"  {'scripts':<18} {scripts.scripts:>10,} screenplays in {scripts.folder}")
+    typer.echo("next: reelops import scripts   (the world's scripts; then reelops genome build)")
 
 
 @import_app.command("movielens")
@@ -203,11 +210,33 @@ def pipeline_run(
             except DagPausedError as exc:
                 _fail(str(exc))
             typer.echo(f"reelops_daily [{a.date()}, {b.date()}): {result.state}")
-            if not result.ok:
-                _fail(
-                    f"DAG run {result.run_id} ended {result.state}; tasks not successful: "
-                    f"{result.unsuccessful} (their logs: the Airflow UI, or the run log above)"
-                )
+            _fail_unless_ok(result)
+
+
+@pipeline_app.command("content")
+def pipeline_content(verbose: Verbose = False) -> None:
+    """Run the content DAG: analyze the imported scripts, genome, dbt, materialize.
+
+    On the running Airflow (`reelops airflow up`) if there is one, else in-process.
+    """
+    from reelops.orchestration.content import DAG_ID
+    from reelops.orchestration.dispatch import DagPausedError, run_or_trigger
+
+    try:
+        result = run_or_trigger(get_settings(), DAG_ID, {}, verbose=verbose)
+    except DagPausedError as exc:
+        _fail(str(exc))
+    typer.echo(f"{DAG_ID}: {result.state}")
+    _fail_unless_ok(result)
+
+
+def _fail_unless_ok(result) -> None:
+    """Exit 2 naming the run and its unsuccessful tasks unless the DAG run succeeded."""
+    if not result.ok:
+        _fail(
+            f"DAG run {result.run_id} ended {result.state}; tasks not successful: "
+            f"{result.unsuccessful} (their logs: the Airflow UI, or the run log above)"
+        )
 
 
 @warehouse_app.command("build")
@@ -262,7 +291,7 @@ def airflow_check_ui(
     from reelops.orchestration.ui_check import Page, UICheckError, check_pages
 
     pages = [
-        Page("dag_list", "/dags", ("reelops_daily",)),
+        Page("dag_list", "/dags", ("reelops_daily", "reelops_content")),
         Page("evidence", "/reelops/", ("ReelOps evidence",)),
     ]
     out = get_settings().home / "screenshots"

@@ -10,6 +10,7 @@ import typer
 from reelops.cli.console import fail
 from reelops.config import get_settings
 
+SHOWN = 20  # scripts listed one per line by `import scripts`
 script_app = typer.Typer(
     help="The Script Analyzer: scenes, characters, arc, pacing, flags.", no_args_is_help=True
 )
@@ -17,29 +18,42 @@ script_app = typer.Typer(
 
 def import_scripts_cmd(
     folder: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
-            metavar="DIR", help="Folder of .fountain screenplays and .txt plays (one per title)."
+            metavar="DIR",
+            help="Folder of .fountain screenplays and .txt plays (one per title). "
+            "Default: the active source's scripts (the synthetic world writes one per title).",
         ),
-    ],
+    ] = None,
 ) -> None:
     """Import scripts, one per title, all or nothing (problems named by file and line)."""
     from reelops.content.model import ScriptFormatError
     from reelops.content.store import import_scripts, scripts_dir
+    from reelops.content.world_scripts import source_scripts_dir
+    from reelops.sources import SourceError, active_source
 
     settings = get_settings()
     try:
+        folder = folder or source_scripts_dir(settings, active_source(settings))
         scripts = import_scripts(settings, folder)
-    except (ScriptFormatError, FileNotFoundError) as exc:
+    except (ScriptFormatError, FileNotFoundError, SourceError) as exc:
         fail(f"nothing imported:\n{exc}")
-    for script in scripts:
+    for script in scripts[:SHOWN] if len(scripts) > SHOWN + 1 else scripts:
         lines = len(script.lines)
         typer.echo(
             f"  {script.title_id:<28} {script.format:<9} {len(script.scenes):>4} scenes "
             f"{len(script.characters):>4} characters {lines:>6} lines"
         )
+    if len(scripts) > SHOWN + 1:
+        typer.echo(f"  ... and {len(scripts) - SHOWN} more")
     typer.echo(f"{len(scripts)} scripts imported into {scripts_dir(settings)}")
-    typer.echo("next: reelops script analyze --title ID")
+    from reelops.orchestration.content import announce_scripts
+
+    try:
+        announced = announce_scripts(settings, len(scripts))
+    except RuntimeError as exc:
+        fail(f"imported, but the running Airflow was not told: {exc}")
+    typer.echo(announced or "next: reelops script analyze --title ID, or reelops pipeline content")
 
 
 @script_app.command("list")
@@ -114,8 +128,9 @@ genome_app = typer.Typer(
 
 @genome_app.command("build")
 def genome_build_cmd() -> None:
-    """Analyze every imported script and store its genome."""
-    from reelops.content.genome import build_genomes, genome_path
+    """Analyze every imported script, store its genome and write it into the lake."""
+    from reelops.content.genome import build_genomes, genome_path, publish_genomes
+    from reelops.sources import SourceError, active_source
 
     settings = get_settings()
     try:
@@ -123,6 +138,25 @@ def genome_build_cmd() -> None:
     except FileNotFoundError as exc:
         fail(str(exc))
     typer.echo(f"{len(frame)} genomes written to {genome_path(settings)}")
+    try:
+        source = active_source(settings)
+    except SourceError:
+        return  # no lake to write into yet
+    partition = publish_genomes(settings, source, frame)
+    typer.echo(f"  and into source {source!r}'s lake: {partition}")
+    typer.echo("next: reelops warehouse build (dim_title_genome), reelops features materialize")
+
+
+def _genomes_and_alike(title_id: str, k: int):
+    """Every stored genome and the ``k`` titles most like ``title_id`` (exit 2 if none)."""
+    from reelops.content.genome import read_genomes, similar
+
+    try:
+        genomes = read_genomes(get_settings())
+        alike = similar(genomes, title_id, k)
+    except (FileNotFoundError, KeyError) as exc:
+        fail(str(exc).strip("'\""))
+    return genomes, alike
 
 
 @genome_app.command("show")
@@ -133,13 +167,7 @@ def genome_show_cmd(
     ] = 5,
 ) -> None:
     """A title's genome tags and the titles most like it."""
-    from reelops.content.genome import read_genomes, similar
-
-    try:
-        genomes = read_genomes(get_settings())
-        alike = similar(genomes, title_id, like)
-    except (FileNotFoundError, KeyError) as exc:
-        fail(str(exc).strip("'\""))
+    genomes, alike = _genomes_and_alike(title_id, like)
     row = genomes.set_index("title_id").loc[title_id]
     typer.echo(f"{title_id}: arc {row['arc_shape']}")
     for tag, value in row.drop("arc_shape").dropna().items():
@@ -147,3 +175,20 @@ def genome_show_cmd(
     typer.echo("titles like this one:")
     for other in alike.itertuples():
         typer.echo(f"  {other.title_id:<28} similarity {other.similarity:+.2f}")
+
+
+@genome_app.command("similar")
+def genome_similar_cmd(
+    title_id: Annotated[str, typer.Argument(metavar="ID", help="The title.")],
+    top: Annotated[
+        int, typer.Option("--top", min=1, metavar="N", help="How many titles to list.")
+    ] = 10,
+) -> None:
+    """Titles like this one: the nearest genomes (cosine over the centred tags)."""
+    genomes, alike = _genomes_and_alike(title_id, top)
+    arcs = genomes.set_index("title_id")["arc_shape"]
+    typer.echo(f"titles like {title_id} ({arcs[title_id]}):")
+    for other in alike.itertuples():
+        typer.echo(
+            f"  {other.title_id:<28} similarity {other.similarity:+.2f}  {arcs[other.title_id]}"
+        )

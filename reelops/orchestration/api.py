@@ -107,6 +107,24 @@ class AirflowApi:
         body = {"logical_date": logical_date, "conf": conf or {}}
         return self._json("POST", f"/dags/{dag_id}/dagRuns", json=body)["dag_run_id"]
 
+    def asset_event(self, name: str, extra: dict | None = None) -> dict[str, Any]:
+        """Record an event of Asset ``name``, as a producing task would: the scheduler
+        then runs the DAGs scheduled on it. Returns the event as the API shows it.
+
+        Raises:
+            RuntimeError: Airflow knows no Asset of that name (no parsed DAG uses it yet),
+                or refused the event.
+        """
+        found = self._json("GET", "/assets", params={"name_pattern": name, "limit": 100})
+        ids = [a["id"] for a in found["assets"] if a["name"] == name]
+        if not ids:
+            raise RuntimeError(
+                f"the running Airflow ({self.base_url}) knows no Asset {name!r}: no parsed "
+                "DAG is scheduled on it or produces it yet"
+            )
+        body = {"asset_id": ids[0], "extra": extra or {}}
+        return self._json("POST", "/assets/events", json=body)
+
     def dag_run(self, dag_id: str, run_id: str) -> dict[str, Any]:
         """One run as the API shows it (state, data interval, conf ...)."""
         return self._json("GET", f"/dags/{dag_id}/dagRuns/{run_id}")

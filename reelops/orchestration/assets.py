@@ -14,4 +14,10 @@ WAREHOUSE_MARTS = Asset("reelops_warehouse_marts")
 ONLINE_FEATURES = Asset("reelops_online_features")
 """The Feast online store, published by ``materialize_features``; the training DAGs run on it."""
 
-ASSETS = (WAREHOUSE_MARTS, ONLINE_FEATURES)
+SCRIPTS = Asset("reelops_scripts")
+"""The imported scripts, updated by ``reelops import scripts`` (not by a DAG): an Asset
+event through the running Airflow's REST API. The content DAG is scheduled on it."""
+
+ASSETS = (WAREHOUSE_MARTS, ONLINE_FEATURES, SCRIPTS)
+EXTERNAL_ASSETS = (SCRIPTS,)
+"""Assets updated from outside Airflow (a command posts their events), produced by no DAG."""

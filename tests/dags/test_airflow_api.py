@@ -10,10 +10,11 @@ from airflow_stack import airflow_stack
 def test_api_server_lists_project_dags_without_import_errors(settings):
     with airflow_stack(settings, components=("api-server", "dag-processor")) as (api, procs):
         api.wait_for_dag("reelops_daily")
+        api.wait_for_dag("reelops_content")
         dag_ids = [d["dag_id"] for d in api.client.get("/dags").json()["dags"]]
         errors = api.client.get("/importErrors").json()
         assert all(p.poll() is None for p in procs)
-    assert "reelops_daily" in dag_ids
+    assert {"reelops_daily", "reelops_content"} <= set(dag_ids)
     assert errors["total_entries"] == 0, errors
     assert not any(d.startswith("example_") for d in dag_ids)
     for proc in procs:  # every component was stopped with its process group

@@ -24,6 +24,13 @@ PARSE_TIME_MODULES = {
     "reelops.orchestration.release_tail",
 }
 DAG_FILES = sorted(DAGS.glob("*.py"))
+PROJECT_DAGS = (
+    "reelops_bitrate",
+    "reelops_content",
+    "reelops_daily",
+    "reelops_privacy",
+    "reelops_ranker",
+)
 
 
 def _parse_in_fresh_process(path: Path, airflow_env: dict) -> dict:
@@ -102,4 +109,4 @@ print(json.dumps({{"errors": bag.import_errors, "dags": sorted(bag.dags)}}))
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["errors"] == {}
-    assert "reelops_daily" in result["dags"]
+    assert result["dags"] == sorted(PROJECT_DAGS)

@@ -111,6 +111,7 @@ FULL_MART_ROWS = {
     "fct_artwork_impressions": 4,
     "fct_artwork_variant_daily": 11,  # t1's 2 variants and t2's 1 over 3 days, t3's from DAY2
     "fct_member_theme_daily": 7,  # M1 action from DAY1, M1 faces from DAY2, M2's 2 on DAY3
+    "dim_title_genome": 0,  # no genome built into this lake: an empty mart, not an error
 }
 
 SNAPSHOTS: dict[str, dict[date, list[dict]]] = {

@@ -39,7 +39,7 @@ def _row(frame: pd.DataFrame, **keys) -> pd.Series:
 
 def test_build_reports_models_tests_and_mart_rows(duckdb_full):
     assert duckdb_full.target == "duckdb"
-    assert len(duckdb_full.models_built) == 27
+    assert len(duckdb_full.models_built) == 29
     assert duckdb_full.tests_failed == 0
     assert duckdb_full.tests_passed >= 90
     assert duckdb_full.unit_tests_passed == 7

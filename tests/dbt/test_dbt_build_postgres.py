@@ -18,7 +18,7 @@ from psycopg2 import sql
 
 from reelops import lake
 from reelops.config import Settings
-from reelops.schema import RAW_TABLES
+from reelops.schema import LAKE_TABLES
 from reelops.warehouse import (
     MART_KEYS,
     BuildResult,
@@ -112,7 +112,7 @@ def test_raw_load_is_idempotent_and_creates_missing_tables_empty(pg_settings):
     finally:
         conn.close()
     assert columns == [name for name, _ in lake_columns("impressions")] + ["day"]
-    assert set(first) == set(RAW_TABLES)
+    assert set(first) == set(LAKE_TABLES)
 
 
 def _mart_tables(settings: Settings, source: str) -> dict[str, tuple[int, int]]:

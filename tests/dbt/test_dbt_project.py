@@ -9,7 +9,8 @@ import yaml
 
 from reelops import schema
 from reelops.config import PROJECT_ROOT
-from reelops.schema import RAW_TABLES
+from reelops.content.genome import TAGS
+from reelops.schema import LAKE_TABLES
 from reelops.warehouse import MARTS, lake_columns
 
 DBT_DIR = PROJECT_ROOT / "dbt"
@@ -43,6 +44,10 @@ def test_genres_var_is_the_contracts_genre_list():
     assert tuple(_yaml(DBT_DIR / "dbt_project.yml")["vars"]["genres"]) == schema.GENRES
 
 
+def test_genome_tags_var_is_the_genomes_tag_list():
+    assert _yaml(DBT_DIR / "dbt_project.yml")["vars"]["genome_tags"] == TAGS
+
+
 def test_lake_sources_match_the_raw_contract_with_member_key():
     sources = _yaml(MODELS_DIR / "staging" / "_lake__sources.yml")["sources"]
     (lake,) = [s for s in sources if s["name"] == "lake"]
@@ -50,7 +55,7 @@ def test_lake_sources_match_the_raw_contract_with_member_key():
         table["name"]: [(c["name"], c["data_type"]) for c in table["columns"]]
         for table in lake["tables"]
     }
-    assert declared == {name: lake_columns(name) for name in RAW_TABLES}
+    assert declared == {name: lake_columns(name) for name in LAKE_TABLES}
     assert all("member_id" not in dict(columns) for columns in declared.values())
 
 
@@ -84,7 +89,7 @@ def test_every_model_has_one_sql_and_one_yaml_that_states_its_grain():
 def test_marts_folder_holds_exactly_the_named_marts():
     assert {path.stem for path in (MODELS_DIR / "marts").glob("*.sql")} == set(MARTS)
     staging = {path.stem for path in (MODELS_DIR / "staging").glob("*.sql")}
-    assert staging == {f"stg_lake__{table}" for table in RAW_TABLES}
+    assert staging == {f"stg_lake__{table}" for table in LAKE_TABLES}
 
 
 def test_graded_label_has_a_unit_test():

@@ -29,3 +29,14 @@ def test_genome_build_show_and_titles_alike(settings, fixtures_dir):
     assert "the-quarrel: arc" in shown.output and "night-shift" in shown.output
     missing = runner.invoke(app, ["genome", "show", "nope"])
     assert missing.exit_code == 2 and "no genome for title 'nope'" in missing.output
+
+
+def test_genome_similar_lists_titles_like_one(settings, fixtures_dir):
+    assert runner.invoke(app, ["import", "scripts", str(fixtures_dir)]).exit_code == 0
+    assert runner.invoke(app, ["genome", "build"]).exit_code == 0
+    alike = runner.invoke(app, ["genome", "similar", "night-shift", "--top", "3"])
+    assert alike.exit_code == 0, alike.output
+    assert "titles like night-shift (rags to riches)" in alike.output
+    assert "the-quarrel" in alike.output and "similarity" in alike.output
+    missing = runner.invoke(app, ["genome", "similar", "nope"])
+    assert missing.exit_code == 2 and "no genome for title 'nope'" in missing.output
