@@ -19,6 +19,7 @@ from reelops.cli.data import data_app
 from reelops.cli.env import env_command
 from reelops.cli.features import features_app
 from reelops.cli.models import models_app
+from reelops.cli.monitor import monitor_app
 from reelops.cli.privacy import privacy_app
 from reelops.cli.ranker import app as ranker_app
 from reelops.cli.script import genome_app, import_scripts_cmd, script_app
@@ -55,6 +56,7 @@ app.add_typer(privacy_app, name="privacy")
 app.add_typer(script_app, name="script")
 app.add_typer(genome_app, name="genome")
 app.add_typer(artwork_app, name="artwork")
+app.add_typer(monitor_app, name="monitor")
 
 
 def _print_source(info) -> None:

@@ -14,4 +14,12 @@ WAREHOUSE_MARTS = Asset("reelops_warehouse_marts")
 ONLINE_FEATURES = Asset("reelops_online_features")
 """The Feast online store, published by ``materialize_features``; the training DAGs run on it."""
 
-ASSETS = (WAREHOUSE_MARTS, ONLINE_FEATURES)
+SERVING_LOGS = Asset("reelops_serving_logs")
+"""A day of prediction logs, compacted; published by ``reelops_serving_logs``, the
+monitoring DAG runs on it (the event's extra names the day)."""
+
+RETRAIN_REQUESTED = Asset("reelops_retrain_requested")
+"""Published by the monitoring DAG when a check failed (extra: the models and why); both
+training DAGs run on it as well as on the online features."""
+
+ASSETS = (WAREHOUSE_MARTS, ONLINE_FEATURES, SERVING_LOGS, RETRAIN_REQUESTED)
