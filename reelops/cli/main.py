@@ -23,6 +23,7 @@ from reelops.cli.monitor import monitor_app
 from reelops.cli.privacy import privacy_app
 from reelops.cli.ranker import app as ranker_app
 from reelops.cli.script import genome_app, import_scripts_cmd, script_app
+from reelops.cli.traffic import traffic_command
 from reelops.config import get_settings
 from reelops.locks import home_lock
 
@@ -41,6 +42,7 @@ pipeline_app = typer.Typer(help="Run the daily data DAG through Airflow.", no_ar
 warehouse_app = typer.Typer(help="The dbt warehouse.", no_args_is_help=True)
 airflow_app = typer.Typer(help="Airflow on the local profile.", no_args_is_help=True)
 app.add_typer(world_app, name="world")
+world_app.command("traffic")(traffic_command)
 app.add_typer(import_app, name="import")
 app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(warehouse_app, name="warehouse")

@@ -30,8 +30,10 @@ from reelops.monitoring import data
 from reelops.monitoring.drift import ALL, segment_drift
 from reelops.monitoring.inputs import BITRATE_INPUTS, RANKER_INPUTS, bitrate_inputs, ranker_inputs
 from reelops.monitoring.outcomes import by_segment, delivery_outcomes, recommendation_outcomes
+from reelops.monitoring.skew import MAX_MISMATCH_SHARE, SKEW_MIN_REQUESTS, online_rows, skew
 from reelops.registry import Registry
 from reelops.sources import active_source
+from reelops.warehouse import read_mart
 
 MODELS = ("ranker", "bitrate")
 BASELINE_DAYS = 7
@@ -154,6 +156,27 @@ def _prediction_frame(logs: pd.DataFrame, endpoint: str, countries: pd.Series) -
     return frame
 
 
+def _skew_check(settings: Settings, source: str, logs: pd.DataFrame, folder: Path) -> CheckResult:
+    """The bitrate endpoint's online network features against fct_network_daily, point in time."""
+    name = "online/offline skew"
+    online = online_rows(logs)
+    if len(online) < SKEW_MIN_REQUESTS:
+        return CheckResult("bitrate", name, "skip", f"{len(online)} logged online lookups")
+    try:
+        offline = read_mart(settings, source, "fct_network_daily")
+    except FileNotFoundError as error:
+        return CheckResult("bitrate", name, "skip", str(error))
+    table = skew(online, offline)
+    table.to_csv(folder / "bitrate_skew.csv", index=False)
+    bad = table[table["mismatch_share"] > MAX_MISMATCH_SHARE]
+    if bad.empty:
+        return CheckResult(
+            "bitrate", name, "pass", f"{len(table)} features agree on {len(online)} requests"
+        )
+    detail = ", ".join(f"{r.feature} {r.mismatch_share:.0%}" for r in bad.itertuples())
+    return CheckResult("bitrate", name, "fail", f"differ: {detail}", list(bad["feature"]))
+
+
 def monitor_day(settings: Settings, day: date, source: str | None = None) -> MonitorRun:
     """Run every check for ``day``; write the reports and the summary; return what it found."""
     source = source or active_source(settings)
@@ -219,6 +242,9 @@ def monitor_day(settings: Settings, day: date, source: str | None = None) -> Mon
             checks.append(_drift_check(model, "prediction drift", finding))
             if finding.reports:
                 reports[f"{model} prediction drift"] = finding.reports[ALL]
+
+        if model == "bitrate":
+            checks.append(_skew_check(settings, source, logs, folder))
 
         if model == "ranker":
             today = recommendation_outcomes(logs, views, countries)
