@@ -56,6 +56,7 @@ def main() -> None:
         row = {
             "day": day.day.isoformat(),
             "traffic_s": round(day.seconds, 1),
+            "traffic_cpu_s": round(day.cpu_seconds, 1),
             "monitor_s": round(time.perf_counter() - t0, 1),
             "visits": day.visits,
             "bitrate_calls": day.bitrate_calls,

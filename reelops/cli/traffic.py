@@ -80,7 +80,8 @@ def traffic_command(
         rows = ", ".join(f"{t} {n:,}" for t, n in day.rows.items())
         typer.echo(
             f"{day.day}: {day.visits:,} visits, {day.recommend_calls:,} /recommend, "
-            f"{day.bitrate_calls:,} /bitrate calls; {rows}; {day.seconds:.1f} s"
+            f"{day.bitrate_calls:,} /bitrate calls; {rows}; {day.seconds:.1f} s "
+            f"({day.cpu_seconds:.1f} s CPU)"
         )
 
     try:
