@@ -37,8 +37,12 @@ def online_rows(logs: pd.DataFrame) -> pd.DataFrame:
 
 def point_in_time(online: pd.DataFrame, offline: pd.DataFrame) -> pd.DataFrame:
     """Each request's offline row: the newest ``event_timestamp`` <= its feature_time."""
-    left = online.reset_index(names="request").sort_values("feature_time")
-    right = offline.sort_values("event_timestamp")
+    left = online.reset_index(names="request")
+    left["feature_time"] = pd.to_datetime(left["feature_time"]).astype("datetime64[us]")
+    right = offline.assign(
+        event_timestamp=pd.to_datetime(offline["event_timestamp"]).astype("datetime64[us]")
+    )
+    left, right = left.sort_values("feature_time"), right.sort_values("event_timestamp")
     joined = pd.merge_asof(
         left,
         right,

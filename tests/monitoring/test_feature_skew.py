@@ -11,7 +11,10 @@ from reelops.monitoring.skew import online_rows, skew
 OFFLINE = pd.DataFrame(
     {
         "network_key": ["NO:fibre", "NO:fibre", "US:cable", "US:cable"],
-        "event_timestamp": pd.to_datetime(["2026-01-21", "2026-01-22"] * 2),
+        # The warehouse's microseconds (pandas parses the logged times as nanoseconds).
+        "event_timestamp": pd.to_datetime(["2026-01-21", "2026-01-22"] * 2).astype(
+            "datetime64[us]"
+        ),
         "throughput_p50_7d": [9.0, 9.5, 4.0, 4.2],
         "throughput_p10_7d": [5.0, 5.5, 2.0, 2.1],
     }
