@@ -6,12 +6,12 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from reelops.orchestration.assets import ONLINE_FEATURES
+from reelops.orchestration.assets import ONLINE_FEATURES, RETRAIN_REQUESTED
 from reelops.orchestration.release_tail import release_tasks, training_params
 
 
 @dag(
-    schedule=[ONLINE_FEATURES],
+    schedule=ONLINE_FEATURES | RETRAIN_REQUESTED,
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
@@ -20,7 +20,8 @@ from reelops.orchestration.release_tail import release_tasks, training_params
     default_args={"retries": 1, "retry_delay": timedelta(minutes=2)},
     doc_md="""
 ### ReelOps bitrate predictor
-Runs when the daily DAG has refreshed the online features. Builds the training set
+Runs when the daily DAG has refreshed the online features, or when the monitoring
+DAG asks for retraining (`reelops_retrain_requested`). Builds the training set
 from `fct_delivery_samples` joined point-in-time with the `bitrate_v1` feature
 service, fits the XGBoost quantile grid of `models/bitrate.yaml` and chooses the
 model and MPC mode on validation traces, plays every ABR policy on the test traces

@@ -6,12 +6,12 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from reelops.orchestration.assets import ONLINE_FEATURES
+from reelops.orchestration.assets import ONLINE_FEATURES, RETRAIN_REQUESTED
 from reelops.orchestration.release_tail import release_tasks, training_params
 
 
 @dag(
-    schedule=[ONLINE_FEATURES],
+    schedule=ONLINE_FEATURES | RETRAIN_REQUESTED,
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
@@ -20,7 +20,8 @@ from reelops.orchestration.release_tail import release_tasks, training_params
     default_args={"retries": 1, "retry_delay": timedelta(minutes=1)},
     doc_md="""
 ### ReelOps ranker training
-Runs when the daily DAG has refreshed the online features. Builds the point-in-time
+Runs when the daily DAG has refreshed the online features, or when the monitoring
+DAG asks for retraining (`reelops_retrain_requested`). Builds the point-in-time
 training set (candidates, graded labels, `ranker_v1` features), fits one XGBoost
 ranker per grid point of `models/ranker.yaml` on a validation split (mapped tasks),
 trains the best on the test split's training views, evaluates it beside the

@@ -183,6 +183,45 @@ def write_source(
     return source_info(settings, name)
 
 
+def append_events(settings: Settings, name: str, tables: dict[str, pd.DataFrame]) -> SourceInfo:
+    """Append later events to a stored source, keeping what it held byte for byte.
+
+    For sources that grow (the live world's traffic): each event table gets the new
+    rows after its old ones; snapshot tables and the hidden truth are kept. The
+    source keeps its ``generation``, so derived stores (the lake's earlier days, the
+    Feast project) stay valid and the next ``pipeline run`` lands only the new days.
+    Each table is written beside its file and renamed over it, the metadata last.
+
+    Raises:
+        SourceError: a table is not an event table, or does not match the contract.
+    """
+    folder = source_dir(settings, name)
+    meta = json.loads((folder / META_FILE).read_text())
+    for table in tables:
+        if table not in RAW_TABLES or RAW_TABLES[table].kind != "event":
+            raise SourceError(f"only event tables can be appended, got {table!r}")
+    written = {}
+    for table, frame in tables.items():
+        old = pq.read_table(folder / f"{table}.parquet")
+        data = pa.concat_tables([old, to_arrow(table, frame)])
+        tmp = folder / f".{table}.{uuid.uuid4().hex}.tmp"
+        pq.write_table(data, tmp, compression="zstd")
+        os.chmod(tmp, 0o600)
+        written[table] = (tmp, data)
+    for table, (tmp, data) in written.items():
+        os.replace(tmp, folder / f"{table}.parquet")
+        meta["rows"][table] = data.num_rows
+        if data.num_rows:
+            last = pc.max(data["ts"]).as_py()
+            if meta["last_ts"] is None or last > datetime.fromisoformat(meta["last_ts"]):
+                meta["last_ts"] = last.isoformat()
+    tmp_meta = folder / f".{META_FILE}.tmp"
+    tmp_meta.write_text(json.dumps(meta, indent=2))
+    os.chmod(tmp_meta, 0o600)
+    os.replace(tmp_meta, folder / META_FILE)
+    return source_info(settings, name)
+
+
 def _owner_only_dir(folder: Path) -> None:
     # Raw sources hold raw member ids: only the owner may list or read them.
     folder.mkdir(parents=True, exist_ok=True)

@@ -19,9 +19,11 @@ from reelops.cli.data import data_app
 from reelops.cli.env import env_command
 from reelops.cli.features import features_app
 from reelops.cli.models import models_app
+from reelops.cli.monitor import monitor_app
 from reelops.cli.privacy import privacy_app
 from reelops.cli.ranker import app as ranker_app
 from reelops.cli.script import genome_app, import_scripts_cmd, script_app
+from reelops.cli.traffic import traffic_command
 from reelops.config import get_settings
 from reelops.locks import home_lock
 
@@ -42,6 +44,7 @@ pipeline_app = typer.Typer(
 warehouse_app = typer.Typer(help="The dbt warehouse.", no_args_is_help=True)
 airflow_app = typer.Typer(help="Airflow on the local profile.", no_args_is_help=True)
 app.add_typer(world_app, name="world")
+world_app.command("traffic")(traffic_command)
 app.add_typer(import_app, name="import")
 app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(warehouse_app, name="warehouse")
@@ -57,6 +60,7 @@ app.add_typer(privacy_app, name="privacy")
 app.add_typer(script_app, name="script")
 app.add_typer(genome_app, name="genome")
 app.add_typer(artwork_app, name="artwork")
+app.add_typer(monitor_app, name="monitor")
 
 
 def _print_source(info) -> None:

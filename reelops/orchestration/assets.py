@@ -18,6 +18,14 @@ SCRIPTS = Asset("reelops_scripts")
 """The imported scripts, updated by ``reelops import scripts`` (not by a DAG): an Asset
 event through the running Airflow's REST API. The content DAG is scheduled on it."""
 
-ASSETS = (WAREHOUSE_MARTS, ONLINE_FEATURES, SCRIPTS)
+SERVING_LOGS = Asset("reelops_serving_logs")
+"""A day of prediction logs, compacted; published by ``reelops_serving_logs``, the
+monitoring DAG runs on it (the event's extra names the day)."""
+
+RETRAIN_REQUESTED = Asset("reelops_retrain_requested")
+"""Published by the monitoring DAG when a check failed (extra: the models and why); both
+training DAGs run on it as well as on the online features."""
+
+ASSETS = (WAREHOUSE_MARTS, ONLINE_FEATURES, SCRIPTS, SERVING_LOGS, RETRAIN_REQUESTED)
 EXTERNAL_ASSETS = (SCRIPTS,)
 """Assets updated from outside Airflow (a command posts their events), produced by no DAG."""

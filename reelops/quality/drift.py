@@ -52,9 +52,13 @@ def _is_drifted(method: str, score: float, threshold: float) -> bool:
 
 
 def column_drift(
-    reference: pd.DataFrame, current: pd.DataFrame, drift_share: float, html: Path, result: Path
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    drift_share: float,
+    html: Path | None,
+    result: Path | None,
 ) -> dict[str, Any]:
-    """Run Evidently's data drift preset on two frames; save its HTML and JSON.
+    """Run Evidently's data drift preset on two frames; save its HTML and JSON (if given).
 
     Args:
         reference: The reference sample (the champion's side).
@@ -76,10 +80,12 @@ def column_drift(
         Dataset.from_pandas(current, data_definition=definition),
         Dataset.from_pandas(reference, data_definition=definition),
     )
-    html.parent.mkdir(parents=True, exist_ok=True)
-    snapshot.save_html(str(html))
     raw = snapshot.dict()
-    result.write_text(json.dumps(raw, indent=1, default=str))
+    if html is not None:
+        html.parent.mkdir(parents=True, exist_ok=True)
+        snapshot.save_html(str(html))
+    if result is not None:
+        result.write_text(json.dumps(raw, indent=1, default=str))
     columns = {}
     for metric in raw["metrics"]:
         config = metric["config"]

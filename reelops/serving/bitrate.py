@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -108,7 +109,10 @@ class BitrateEndpoint(ServedModel[BitrateModel]):
     def _online(self, request: BitrateRequest, loaded: Loaded[BitrateModel], _key) -> Answer:
         features = self._network(self._network_key(request))
         net = {k.split("__", 1)[1]: v for k, v in features.values.items() if v is not None}
-        return self._decide(request, loaded, net, fallback=None)
+        answer = self._decide(request, loaded, net, fallback=None)
+        # The online values and their lookup time, for the monitor's online/offline skew.
+        at = serving_time(self.settings, self._as_of)
+        return replace(answer, features={"online": net, "feature_time": at.isoformat()})
 
     def _fallback(self, request: BitrateRequest, loaded: Loaded[BitrateModel], _key) -> Answer:
         # Without network context: the same NaN path the model learned for unknown networks.

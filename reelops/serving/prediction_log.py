@@ -91,6 +91,8 @@ class PredictionLog:
         attempts: Writes tried per batch before it is spilled.
         backoff_seconds: Wait after the first failed write, doubled after each next one.
         writer: Writes rows to the lake (``append_rows``; tests pass a failing one).
+        clock: The time a row is logged at (the wall clock; the world's traffic passes
+            its simulated one, so a simulated day's requests land on that day).
     """
 
     def __init__(
@@ -102,6 +104,7 @@ class PredictionLog:
         attempts: int = 3,
         backoff_seconds: float = 0.5,
         writer=append_rows,
+        clock=None,
     ):
         self.lake_dir = Path(lake_dir)
         self.flush_seconds = flush_seconds
@@ -109,6 +112,7 @@ class PredictionLog:
         self.attempts = max(1, attempts)
         self.backoff_seconds = backoff_seconds
         self._write = writer
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._flush_lock = threading.Lock()
@@ -131,7 +135,7 @@ class PredictionLog:
         """Queue one row; returns at once (no I/O on the request path)."""
         self._queue.put(
             {
-                "logged_at": datetime.now(UTC),
+                "logged_at": self._clock(),
                 "endpoint": endpoint,
                 "model_name": model_name,
                 "model_version": model_version,

@@ -43,10 +43,12 @@ def test_every_scheduled_asset_is_produced_by_some_dag(tmp_path):
     found = _assets_of_dags(tmp_path)
     produced = {name for names in found["produced"].values() for name in names}
     scheduled = {name for names in found["scheduled"].values() for name in names}
+    training = ["reelops_online_features", "reelops_retrain_requested"]
     assert found["scheduled"] == {
-        "reelops_ranker": ["reelops_online_features"],
-        "reelops_bitrate": ["reelops_online_features"],
+        "reelops_ranker": training,
+        "reelops_bitrate": training,
         "reelops_content": ["reelops_scripts"],
+        "reelops_monitor": ["reelops_serving_logs"],
     }
     # An external Asset's events come from a command (the script import), never a DAG.
     external = set(found["external"])

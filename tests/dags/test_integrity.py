@@ -28,8 +28,10 @@ PROJECT_DAGS = (
     "reelops_bitrate",
     "reelops_content",
     "reelops_daily",
+    "reelops_monitor",
     "reelops_privacy",
     "reelops_ranker",
+    "reelops_serving_logs",
 )
 
 

@@ -263,6 +263,44 @@ def test_real_servers_count_switch_versions_under_load_and_log_every_request(ser
     assert logged() - before == sent, "every answered request is in the lake after a graceful stop"
 
 
+def _workers_of(home) -> set[int]:
+    """Pids of the BentoML service workers started for ``home``."""
+    import psutil
+
+    pids = set()
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            cmdline = " ".join(proc.info["cmdline"] or [])
+            if "--worker-id" in cmdline and proc.environ().get("REELOPS_HOME") == str(home):
+                pids.add(proc.info["pid"])
+        except (psutil.Error, OSError):
+            continue
+    return pids
+
+
+def test_two_workers_per_service_answer_count_and_log_every_request(served):
+    from reelops.serving.local import running_services
+    from reelops.serving.prediction_log import read_logs
+
+    settings = served.settings.model_copy(update={"serving_workers": 2})
+    headers = {"X-API-Key": configured_keys(settings)[0]}
+    ports = {"recommender": _free_port(), "bitrate": _free_port()}
+    lake = settings.lake_dir("world")
+    before = read_logs(lake).num_rows
+    with running_services(settings, ports):
+        assert len(_workers_of(settings.home)) == 4, "2 workers for each of the 2 services"
+        rec = f"http://127.0.0.1:{ports['recommender']}"
+        counted = _metric_total(httpx.get(f"{rec}/metrics").text, "/recommend", 200)
+        body = {"member_id": served.known_member, "k": 10}
+        # A new connection per request: the workers share the listening socket.
+        answers = [httpx.post(f"{rec}/recommend", json=body, headers=headers) for _ in range(24)]
+        assert {a.status_code for a in answers} == {200}
+        # Every worker's series reach one scrape (the multiprocess folder).
+        total = _metric_total(httpx.get(f"{rec}/metrics").text, "/recommend", 200)
+        assert total - counted == 24
+    assert read_logs(lake).num_rows - before == 24
+
+
 def _metric_total(text: str, endpoint: str, status: int) -> float:
     total = 0.0
     for line in text.splitlines():
