@@ -100,6 +100,51 @@ class BiasGate(_Strict):
     checks: list[BiasCheck]
 
 
+class ReleasePolicy(_Strict):
+    """How a version that passed its gates reaches members when a production one serves.
+
+    Attributes:
+        mode: ``promote`` (it replaces production at once), ``canary`` (it serves
+            ``canary_share`` of members beside production until the live outcomes decide)
+            or ``shadow`` (it is scored and logged for that share, never shown). The first
+            version of a model is always promoted: there is nothing to run beside.
+        canary_share: Share of members (by a stable hash of the member key) a canary
+            serves.
+        shadow_share: Share of members a shadow is scored for (each costs a second
+            scoring, off the request's path).
+        metric: The live outcome compared: ``ndcg@K`` or ``hit_rate@K`` of what was
+            served against what the member played next (recommendations), or
+            ``qoe_lin`` per chunk of the member's sessions (bitrate).
+        margin: Non-inferiority margin in the metric's units: the canary is promoted
+            when the CI's lower bound of canary minus production is at least ``-margin``.
+            It is rolled back when the upper bound is below zero.
+        min_members: Members each arm needs before any decision.
+        confidence: Two-sided confidence of the whole test; split evenly over
+            ``max_looks`` looks (Bonferroni), so deciding every day does not inflate
+            false promotions or rollbacks.
+        max_looks: Decisions taken on one canary; the last one rolls it back unless it
+            was shown non-inferior (an undecided canary does not stay forever).
+        bootstrap: Bootstrap resamples.
+        seed: Seed of the resampling.
+    """
+
+    mode: Literal["promote", "canary", "shadow"] = "promote"
+    canary_share: float = Field(0.1, gt=0, le=0.5)
+    shadow_share: float = Field(1.0, gt=0, le=1)
+    metric: str = Field("ndcg@10", pattern=r"^((ndcg|hit_rate)@[1-9][0-9]?|qoe_lin)$")
+    margin: float = Field(0.0, ge=0)
+    min_members: int = Field(50, ge=2)
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+    max_looks: int = Field(7, ge=1)
+    bootstrap: int = Field(2000, ge=100)
+    seed: int = 0
+
+    @property
+    def look_confidence(self) -> float:
+        """The confidence of each look's interval (Bonferroni over ``max_looks``)."""
+        return 1 - (1 - self.confidence) / self.max_looks
+
+
 class Gates(_Strict):
     quality: QualityGate
     drift: DriftGate = DriftGate()
@@ -123,6 +168,8 @@ class ModelSpec(_Strict):
         training: Model-specific training settings (validated by the model).
         evaluation: Model-specific evaluation protocol (validated by the model).
         gates: Gate thresholds.
+        release: How a version that passed its gates reaches members beside production
+            (promote, canary or shadow) and how a canary is judged on live outcomes.
         path: Where the spec was read from.
     """
 
@@ -136,6 +183,7 @@ class ModelSpec(_Strict):
     training: dict[str, Any] = {}
     evaluation: dict[str, Any] = {}
     gates: Gates
+    release: ReleasePolicy = ReleasePolicy()
     path: Path | None = None
 
     def search_grid(self) -> list[dict[str, Any]]:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import getpass
 import json
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import typer
 
+from reelops.cli.console import DAY, day
 from reelops.cli.console import fail as _fail
 from reelops.config import get_settings
 
-models_app = typer.Typer(help="The model registry: versions, stages, audit.", no_args_is_help=True)
+models_app = typer.Typer(
+    help="The model registry: versions, stages, audit, canary releases.", no_args_is_help=True
+)
 
 
 def _registry():
@@ -147,3 +151,173 @@ def models_rollback(
     registry = _registry()
     v = _registry_call(lambda: registry.rollback(name, reason=reason))
     typer.echo(f"rolled back: {v.tag} is in production again")
+
+
+canary_app = typer.Typer(
+    help="Canary and shadow releases beside production, decided on live outcomes.",
+    no_args_is_help=True,
+)
+models_app.add_typer(canary_app, name="canary")
+
+
+def _window(start: datetime | None, end: datetime | None):
+    """The outcome window from --from/--to (whole days), or None for the default."""
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        _fail("give both --from and --to (or neither: the release's start to now)")
+    if end < start:
+        _fail(f"--to {end:%Y-%m-%d} is before --from {start:%Y-%m-%d}")
+    return day(start), day(end) + timedelta(days=1)
+
+
+WindowStart = Annotated[
+    datetime | None,
+    typer.Option(
+        "--from",
+        formats=["%Y-%m-%d"],
+        metavar=DAY,
+        help="First day of outcome events counted (default: the release's start).",
+    ),
+]
+WindowEnd = Annotated[
+    datetime | None,
+    typer.Option(
+        "--to",
+        formats=["%Y-%m-%d"],
+        metavar=DAY,
+        help="Last day of outcome events counted, included (default: now).",
+    ),
+]
+
+
+@canary_app.command("start")
+def canary_start(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Model name (e.g. ranker).")],
+    version: Annotated[
+        str, typer.Argument(metavar="VERSION", help="A version whose gates passed.")
+    ],
+    share: Annotated[
+        float | None,
+        typer.Option(
+            min=0.001,
+            max=1.0,
+            metavar="SHARE",
+            help="Share of members it serves (a canary: at most 0.5) or is scored for (a "
+            "shadow); default: the spec's release.canary_share or shadow_share.",
+        ),
+    ] = None,
+    shadow: Annotated[
+        bool,
+        typer.Option(
+            "--shadow",
+            help="Score and log it for its share, never show it (default: the spec's "
+            "release.mode).",
+        ),
+    ] = False,
+    reason: Annotated[
+        str | None,
+        typer.Option(metavar="TEXT", help="Why (recorded in the audit log; needed with --force)."),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Release it although its gates did not pass (audited)."),
+    ] = False,
+) -> None:
+    """Release a version beside production: a canary for a stable share of members, or a
+    shadow. `reelops models canary decide NAME` later promotes or rolls it back."""
+    from reelops.quality.release import ReleaseError, start_release
+    from reelops.registry import RegistryError
+    from reelops.specs import SpecError
+
+    reason = (reason or "").strip()
+    if force and not reason:
+        _fail("--force needs --reason saying why (it goes to the audit log)")
+    try:
+        started = start_release(
+            get_settings(),
+            name,
+            version,
+            actor=getpass.getuser(),
+            reason=reason or "started by hand",
+            mode="shadow" if shadow else None,
+            share=share,
+            force=force,
+        )
+    except (ReleaseError, RegistryError, SpecError) as exc:
+        _fail(str(exc))
+    what = "serves" if started["mode"] == "canary" else "is scored (never shown) for"
+    typer.echo(
+        f"{name}:{version} is a {started['mode']}: it {what} {started['share']:.1%} of members "
+        f"beside production {name}:{started['baseline']}"
+    )
+
+
+@canary_app.command("status")
+def canary_status(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Model name.")],
+    start: WindowStart = None,
+    end: WindowEnd = None,
+) -> None:
+    """The live canary or shadow: traffic per arm, the comparison so far and what
+    `decide` would do now (nothing is changed)."""
+    from reelops.releases.canary import CanaryError, status
+    from reelops.sources import SourceError
+    from reelops.specs import SpecError
+
+    try:
+        found = status(get_settings(), name, window=_window(start, end))
+    except (CanaryError, SpecError, SourceError) as exc:
+        _fail(str(exc))
+    release = found["release"]
+    typer.echo(
+        f"{name}:{release['version']} {release['mode']} for {release['share']:.1%} of members "
+        f"beside production {name}:{release['baseline']} since {release['started_at']} "
+        f"({release['looks']} looks taken)"
+    )
+    if release["mode"] == "shadow":
+        typer.echo("shadow beside what was served: " + json.dumps(found["shadow"], indent=2))
+        return
+    typer.echo(f"requests: {found['requests'] or 'none yet'}; members: {found['members'] or 0}")
+    decision = found["decision"]
+    typer.echo(f"decision now: {decision['action']} ({decision['reason']})")
+
+
+@canary_app.command("decide")
+def canary_decide(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Model name.")],
+    start: WindowStart = None,
+    end: WindowEnd = None,
+) -> None:
+    """Compare the live canary with production on live outcomes and promote it, roll it
+    back (its members go back to production), or keep it going; audited."""
+    from reelops.releases.canary import CanaryError, decide
+    from reelops.specs import SpecError
+
+    try:
+        decision = decide(get_settings(), name, window=_window(start, end), actor=getpass.getuser())
+    except (CanaryError, SpecError) as exc:
+        _fail(str(exc))
+    done = {
+        "promote": f"promoted: {name}:{decision.version} is in production",
+        "rollback": f"rolled back: {name}:{decision.version} is rejected; its members are "
+        f"back on {name}:{decision.baseline}",
+        "continue": f"{name}:{decision.version} keeps serving its share",
+    }[decision.action]
+    typer.echo(f"{done}\n  {decision.reason}")
+
+
+@canary_app.command("stop")
+def canary_stop(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Model name.")],
+    reason: Annotated[str, typer.Option(metavar="TEXT", help="Why (recorded in the audit log).")],
+) -> None:
+    """End the live canary or shadow without a decision (it goes back to approved)."""
+    from reelops.registry import RegistryError
+    from reelops.releases.canary import CanaryError, stop
+
+    try:
+        ended = stop(get_settings(), name, reason=reason, actor=getpass.getuser())
+    except (CanaryError, RegistryError) as exc:
+        _fail(str(exc))
+    typer.echo(f"{name}:{ended.version} {ended.mode} stopped; production serves every member")

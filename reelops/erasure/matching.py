@@ -44,7 +44,9 @@ def member_mask(data: pa.Table, member: Member) -> pa.ChunkedArray | None:
         return None
     mask = masks[0]
     for more in masks[1:]:
-        mask = pc.or_(mask, more)
+        # Kleene logic: a match in one column counts whatever another column holds; with
+        # plain `or_`, a null in any string column (a log row's null arm) hid the match.
+        mask = pc.or_kleene(mask, more)
     return pc.fill_null(mask, False)
 
 

@@ -78,9 +78,8 @@ def compact_day(lake_dir: Path, day: date) -> Compaction:
     files = day_files(lake_dir, day)
     if len(files) < 2:
         return Compaction(day, len(files), 0, None)
-    tables = [pq.read_table(f) for f in files]
-    schema = tables[0].schema
-    rows = pa.concat_tables([t.cast(schema) for t in tables])
+    # Files written before a column existed (``arm``, ``request_id``) get it empty.
+    rows = pa.concat_tables([pq.read_table(f) for f in files], promote_options="default")
     folder = day_folder(lake_dir, day)
     tmp = folder / f".{COMPACTED}.{uuid.uuid4().hex}.tmp"
     try:

@@ -44,8 +44,10 @@ def serving_logs(lake_dir: Path, day: date) -> pd.DataFrame:
         return pd.DataFrame(
             columns=["logged_at", "endpoint", "model_name", "model_version", "member_key"]
         )
-    table = pa.concat_tables([pq.read_table(f) for f in files])
-    logs = table.to_pandas()
+    tables = [pq.read_table(f) for f in files]
+    logs = pa.concat_tables(tables, promote_options="default").to_pandas()
+    if "arm" in logs:  # a shadow model's answers were logged, never served: skip them
+        logs = logs[logs["arm"].fillna("production") != "shadow"].reset_index(drop=True)
     logs["features"] = logs["features"].map(json.loads)
     logs["output"] = logs["output"].map(json.loads)
     return logs

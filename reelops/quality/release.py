@@ -4,6 +4,10 @@ A candidate reaches production only through :func:`promote`, and only when its g
 results are recorded and pass: ``auto`` approval promotes right after the gates, ``human``
 approval after someone answers Approve on the Airflow approval task. Failing gates
 reject the version with the failed checks as the reason; they never reach approval.
+
+When the spec's ``release.mode`` is ``canary`` or ``shadow`` and a production version
+serves, an approved version goes beside it instead (:func:`start_release`); the live
+outcomes then promote it or roll it back (:mod:`reelops.releases.canary`).
 """
 
 from __future__ import annotations
@@ -152,6 +156,106 @@ def _approve_and_promote(
     }
 
 
+def _spec_of(version: ModelVersion, spec: str | Path | None = None) -> ModelSpec:
+    """The spec a version's gates ran with (recorded with them), else ``models/<name>``."""
+    return load_spec(spec or version.gates.get("spec") or version.name)
+
+
+def start_release(
+    settings: Settings,
+    model: str,
+    version: str,
+    *,
+    actor: str,
+    reason: str,
+    mode: str | None = None,
+    share: float | None = None,
+    force: bool = False,
+    spec: str | Path | None = None,
+) -> dict:
+    """Release a version whose gates passed beside production, as a canary or a shadow.
+
+    A candidate is approved first (audited), then released (audited). A shadow of the
+    same version may be turned into its canary.
+
+    Args:
+        settings: Where the registry lives.
+        model: Registry name.
+        version: The candidate, approved or shadow version.
+        actor: Who released it.
+        reason: Why, for the audit log.
+        mode: ``canary`` or ``shadow``; default: ``shadow`` when the spec's
+            ``release.mode`` says so, else ``canary``.
+        share: Share of members; default the spec's ``release.canary_share`` (a canary)
+            or ``release.shadow_share`` (a shadow).
+        force: Skip the gates (audited as a bypass with the reason, like
+            :func:`force_promote`).
+        spec: Spec name or path (default: the one its gates ran with).
+
+    Returns:
+        ``{"model", "version", "mode", "share", "baseline", "started_at"}``.
+
+    Raises:
+        ReleaseError: No gate results or failed gates (without ``force``), or an empty
+            reason with ``force``.
+        RegistryError: See :meth:`Registry.start_release`.
+    """
+    registry = Registry(settings)
+    current = registry.get(model, version)
+    policy = _spec_of(current, spec).release
+    mode = mode or ("shadow" if policy.mode == "shadow" else "canary")
+    if share is None:
+        share = policy.shadow_share if mode == "shadow" else policy.canary_share
+    if mode == "canary" and share > 0.5:
+        raise ReleaseError(
+            f"a canary serves at most half the members (asked {share:g}); promote it instead"
+        )
+    if force:
+        if not reason.strip():
+            raise ReleaseError(f"a {mode} that bypasses the gates needs a reason for the audit log")
+        reason = f"gates bypassed (--force) by {actor}: {reason.strip()}"
+    else:
+        _require_passed(current)
+    if current.stage == "candidate":
+        registry.approve(model, version, actor=actor, reason=reason)
+    release = registry.start_release(
+        model, version, mode=mode, share=share, actor=actor, reason=reason
+    )
+    return {
+        "model": model,
+        "version": version,
+        "mode": release.mode,
+        "share": release.share,
+        "baseline": release.baseline,
+        "started_at": release.started_at,
+    }
+
+
+def release_approved(
+    settings: Settings, model: str, version: str, *, actor: str, reason: str
+) -> dict:
+    """What an approved release does by the spec: promote, or start a canary or shadow.
+
+    The spec's ``release.mode`` applies only when a production version serves (a first
+    version is always promoted). Returns :func:`promote`'s dict, with ``stage``
+    ``canary`` or ``shadow`` when released beside production.
+    """
+    registry = Registry(settings)
+    current = registry.get(model, version)
+    policy = _spec_of(current).release
+    production = registry.production(model)
+    if policy.mode == "promote" or production is None:
+        return promote(settings, model, version, actor=actor, reason=reason)
+    started = start_release(settings, model, version, actor=actor, reason=reason)
+    return {
+        "model": model,
+        "version": version,
+        "stage": started["mode"],
+        "previous": production.version,
+        "share": started["share"],
+    }
+
+
 def force_promote(settings: Settings, model: str, version: str, *, actor: str, reason: str) -> dict:
     """Make a version production without its gates; the audit records the bypass.
 
@@ -176,8 +280,9 @@ def reject(settings: Settings, model: str, version: str, *, actor: str, reason: 
 
 
 def auto_release(settings: Settings, gates: dict[str, Any]) -> dict:
-    """Auto approval: the gates passed, so the candidate goes to production."""
-    return promote(
+    """Auto approval: the gates passed, so the candidate goes to production (or, if its
+    spec's ``release.mode`` says so, beside it as a canary or shadow)."""
+    return release_approved(
         settings,
         gates["model"],
         gates["version"],
@@ -187,9 +292,10 @@ def auto_release(settings: Settings, gates: dict[str, Any]) -> dict:
 
 
 def human_release(settings: Settings, gates: dict[str, Any], response: dict[str, Any]) -> dict:
-    """Human approval answered Approve: promote with the approver as the actor."""
+    """Human approval answered Approve: release (as :func:`auto_release`) with the approver
+    as the actor."""
     actor, note = _responder(response)
-    return promote(
+    return release_approved(
         settings,
         gates["model"],
         gates["version"],

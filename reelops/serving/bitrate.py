@@ -8,6 +8,9 @@ level. If the online store fails, the model runs without network context (the sa
 NaN path it learned for unknown networks), marked ``fallback``. A player's own ladder
 gets the same model planning over that ladder, kept in a least-recently-used cache of
 ``Settings.ladder_cache_size`` entries so distinct ladders cannot grow the worker.
+A player may name its member (``member_id``, pseudonymized at once): a live canary then
+answers that member's share, and the log row carries the member key; without it the
+production model answers.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from reelops.config import Settings
 from reelops.features.describe import newest_timestamp
 from reelops.features.online import OnlineLookup
 from reelops.features.store import open_store
+from reelops.privacy import load_key, pseudonym
 from reelops.serving.prediction_log import PredictionLog
 from reelops.serving.production import Answer, Loaded, ServedModel
 from reelops.serving.schemas import BITS_PER_BYTE, BitrateRequest, BitrateResponse, RequestError
@@ -81,6 +85,7 @@ class BitrateEndpoint(ServedModel[BitrateModel]):
         self._ladders: OrderedDict[tuple[str, tuple[float, ...]], BitrateModel] = OrderedDict()
         self._ladders_lock = threading.Lock()
         self.ladder_cache_size = settings.ladder_cache_size
+        self._key = load_key(settings)
 
     def _network(self, network_key: str):
         """The network's online features; opened on first use, then reused."""
@@ -97,14 +102,17 @@ class BitrateEndpoint(ServedModel[BitrateModel]):
     def _network_key(request: BitrateRequest) -> str:
         return f"{request.country or 'unknown'}:{request.connection or 'unknown'}"
 
-    def _begin(self, request: BitrateRequest) -> tuple[None, dict]:
+    def _begin(self, request: BitrateRequest) -> tuple[str | None, dict]:
         features = {
             "network_key": self._network_key(request),
             "buffer_s": request.buffer_s,
             "chunks": len(request.session),
             "device": request.device,
         }
-        return None, features  # no member: a player session is not tied to one
+        # A player may say whose session it is (the raw id goes no further than this
+        # line); without it no member is known and production answers.
+        member = pseudonym(request.member_id, self._key) if request.member_id else None
+        return member, features
 
     def _online(self, request: BitrateRequest, loaded: Loaded[BitrateModel], _key) -> Answer:
         features = self._network(self._network_key(request))
@@ -153,6 +161,7 @@ class BitrateEndpoint(ServedModel[BitrateModel]):
         )
         response = BitrateResponse(
             model_version=loaded.version.version,
+            arm=loaded.arm,
             quantiles={
                 f"q{q:g}": round(v, 4)
                 for q, v in zip(decision.quantiles, decision.quantiles_mbps, strict=True)

@@ -47,6 +47,35 @@ def _log_rows():
     )
 
 
+@lru_cache(maxsize=1)
+def _arms():
+    import bentoml
+
+    served = bentoml.metrics.Counter(
+        name="reelops_served_requests",
+        documentation="Answered requests by endpoint, the model version that answered and "
+        "its arm (production or canary): a canary's share at a glance.",
+        labelnames=["endpoint", "model_version", "arm"],
+    )
+    shadow = bentoml.metrics.Counter(
+        name="reelops_shadow_calls",
+        documentation="Shadow scoring calls by endpoint and outcome: scored, failed or "
+        "skipped (the queue was full); none of them changes an answer.",
+        labelnames=["endpoint", "outcome"],
+    )
+    return served, shadow
+
+
+def count_served(endpoint: str, version: str, arm: str) -> None:
+    """Count one answered request by the version and arm (production, canary) that served."""
+    _arms()[0].labels(endpoint=endpoint, model_version=version, arm=arm).inc()
+
+
+def count_shadow(endpoint: str, outcome: str) -> None:
+    """Count one shadow call: scored, failed or skipped."""
+    _arms()[1].labels(endpoint=endpoint, outcome=outcome).inc()
+
+
 def count_log_rows(outcome: str, rows: int) -> None:
     """Count prediction-log rows that were written, spilled or dropped."""
     _log_rows().labels(outcome=outcome).inc(rows)

@@ -8,6 +8,12 @@ append-only, so a flush costs the same at the end of a busy day as at its start,
 several service processes can write one day without a lock. :func:`read_logs` reads
 them back. Rows carry the pseudonymous member key only, never a raw id or an API key.
 
+Each row says which version answered and on which ``arm``: ``production``, ``canary`` (a
+release serving its share of members) or ``shadow`` (a challenger scored beside the
+answer and never shown; it shares the answered row's ``request_id``). Outcome readers
+(what was served, what the member did next) keep ``arm != "shadow"``. Files written
+before these two columns existed read back with them null (:func:`read_logs`).
+
 A failed flush never stops logging: the batch is retried with backoff, then spilled to
 a local folder (one parquet file per batch) that the next good flush moves into the
 lake; only when the spill fails too are rows dropped, and then counted and logged.
@@ -47,8 +53,22 @@ SCHEMA = pa.schema(
         ("output", pa.string()),  # JSON
         ("latency_ms", pa.float64()),
         ("fallback", pa.bool_()),
+        ("arm", pa.string()),  # production | canary | shadow (null: written before arms)
+        ("request_id", pa.string()),  # pairs a shadow row with the answered one
     ]
 )
+ARMS = ("production", "canary", "shadow")
+
+
+def conform(table: pa.Table) -> pa.Table:
+    """A log file's rows in :data:`SCHEMA`: columns added since it was written are null."""
+    columns = [
+        table.column(f.name).cast(f.type)
+        if f.name in table.column_names
+        else pa.nulls(table.num_rows, f.type)
+        for f in SCHEMA
+    ]
+    return pa.Table.from_arrays(columns, schema=SCHEMA)
 
 
 def append_rows(lake_dir: Path, rows: list[dict[str, Any]]) -> int:
@@ -78,7 +98,7 @@ def read_logs(lake_dir: Path) -> pa.Table:
     files = log_files(lake_dir)
     if not files:
         return SCHEMA.empty_table()
-    return pa.concat_tables([pq.read_table(f).cast(SCHEMA) for f in files])
+    return pa.concat_tables([conform(pq.read_table(f)) for f in files])
 
 
 class PredictionLog:
@@ -131,6 +151,8 @@ class PredictionLog:
         output: dict[str, Any],
         latency_ms: float,
         fallback: bool = False,
+        arm: str = "production",
+        request_id: str | None = None,
     ) -> None:
         """Queue one row; returns at once (no I/O on the request path)."""
         self._queue.put(
@@ -144,6 +166,8 @@ class PredictionLog:
                 "output": json.dumps(output, default=str, separators=(",", ":")),
                 "latency_ms": float(latency_ms),
                 "fallback": bool(fallback),
+                "arm": arm,
+                "request_id": request_id,
             }
         )
 
@@ -212,7 +236,7 @@ class PredictionLog:
         moved = 0
         for path in sorted(self.spill_dir.glob("spill-*.parquet")):
             try:
-                rows = pq.read_table(path).to_pylist()
+                rows = conform(pq.read_table(path)).to_pylist()
                 self._write(self.lake_dir, rows)
             except Exception as error:
                 log.warning(

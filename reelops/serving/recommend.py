@@ -11,6 +11,7 @@ if the online store fails, every member gets that answer, marked ``fallback``.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 
 from reelops.config import Settings
@@ -26,6 +27,7 @@ from reelops.warehouse import read_mart
 
 log = logging.getLogger(__name__)
 MODEL = "ranker"
+KEPT_LOOKUPS = 3  # production, a challenger, and the one just replaced
 
 
 @dataclass(eq=False)
@@ -72,12 +74,20 @@ class RecommendEndpoint(ServedModel[ServingRanker]):
         )
         self._key = load_key(settings)
         self._lookups: dict[str, object] = {}
+        self._lookups_lock = threading.Lock()
 
     def _lookup(self, loaded) -> object:
+        """The version's online lookup, opened once; production and a canary or shadow
+        each keep theirs while both serve (the newest few versions are kept)."""
         version = loaded.version.version
-        if version not in self._lookups:
-            self._lookups = {version: loaded.model.recommender.online_lookup()}
-        return self._lookups[version]
+        lookup = self._lookups.get(version)
+        if lookup is None:
+            opened = loaded.model.recommender.online_lookup()
+            with self._lookups_lock:
+                lookup = self._lookups.setdefault(version, opened)
+                while len(self._lookups) > KEPT_LOOKUPS:
+                    self._lookups.pop(next(iter(self._lookups)))
+        return lookup
 
     def _probe(self, loaded) -> None:
         request_time = loaded.model.recommender.request_time
@@ -115,6 +125,7 @@ class RecommendEndpoint(ServedModel[ServingRanker]):
     def _answer(loaded, titles, *, cold_start: bool, fallback, timings=None) -> Answer:
         response = RecommendResponse(
             model_version=loaded.version.version,
+            arm=loaded.arm,
             cold_start=cold_start,
             fallback=fallback,
             titles=titles,

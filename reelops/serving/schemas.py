@@ -74,6 +74,7 @@ class RecommendedTitle(BaseModel):
 
 class RecommendResponse(BaseModel):
     model_version: str
+    arm: str = "production"  # or "canary": the release serving this member's share
     cold_start: bool
     fallback: str | None = None
     titles: list[RecommendedTitle]
@@ -110,6 +111,14 @@ class Chunk(Strict):
 
 
 class BitrateRequest(Strict):
+    member_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        pattern=MEMBER_ID_PATTERN,
+        description="The member watching (optional): a canary serves a stable share of "
+        "members, so without it the production model answers.",
+    )
     session: list[Chunk] = Field(min_length=1, max_length=1000)
     chunk_index: int | None = Field(None, ge=0, le=100_000, description="Default: len(session).")
     buffer_s: float = Field(ge=0, le=600)
@@ -138,6 +147,7 @@ class BitrateRequest(Strict):
 
 class BitrateResponse(BaseModel):
     model_version: str
+    arm: str = "production"  # or "canary": the release serving this member's share
     quantiles: dict[str, float]
     level: int
     bitrate_kbps: float

@@ -75,3 +75,27 @@ def test_an_interrupted_compaction_is_finished_without_duplicates(tmp_path, monk
     compact_day(tmp_path, DAY.date())
     assert [f.name for f in day_files(tmp_path, DAY.date())] == [COMPACTED]
     assert read_logs(tmp_path).num_rows == written
+
+
+def test_files_from_before_the_arm_column_compact_and_shadow_answers_are_not_monitored(tmp_path):
+    from reelops.monitoring.data import serving_logs
+    from reelops.serving.prediction_log import SCHEMA
+
+    # A file written before canaries existed: no ``arm`` nor ``request_id`` column.
+    old = SCHEMA.remove(SCHEMA.get_field_index("arm"))
+    old = old.remove(old.get_field_index("request_id"))
+    folder = compaction.day_folder(tmp_path, DAY.date())
+    folder.mkdir(parents=True)
+    pq.write_table(_old_table(old), folder / "part-1-a.parquet")
+    shadow = [dict(row, arm="shadow") for row in _rows(2, 100)]
+    served = [dict(row, arm="production") for row in _rows(3, 200)]
+    append_rows(tmp_path, shadow + served)
+    monitored = serving_logs(tmp_path, DAY.date())
+    assert sorted(monitored["member_key"]) == sorted(["k0", "k1", "k200", "k201", "k202"])
+    assert compact_day(tmp_path, DAY.date()).rows == 7  # the shadow rows are kept, not lost
+
+
+def _old_table(schema):
+    import pyarrow as pa
+
+    return pa.Table.from_pylist(_rows(2, 0), schema=schema)

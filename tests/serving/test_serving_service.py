@@ -301,6 +301,91 @@ def test_two_workers_per_service_answer_count_and_log_every_request(served):
     assert read_logs(lake).num_rows - before == 24
 
 
+def test_real_servers_route_a_canary_by_member_and_roll_it_back_under_load(served):
+    """A canary started and rolled back while requests stream: none fails, each member
+    keeps one arm while it runs, and every answer and log row says which arm answered."""
+    from reelops.registry import Registry
+    from reelops.serving.local import running_services
+    from reelops.serving.prediction_log import read_logs
+
+    settings = served.settings
+    registry = Registry(settings)
+    production = registry.production("ranker").version
+    files = registry.files("ranker", production)
+    canary = registry.save("ranker", files, metrics={}, lineage={"copy_of": production}).version
+    registry.approve("ranker", canary, actor="pytest", reason="a copy as the canary")
+    headers = {"X-API-Key": configured_keys(settings)[0]}
+    ports = {"recommender": _free_port(), "bitrate": _free_port()}
+    members = [served.known_member] + [f"m{i:06d}" for i in range(1, 60)]
+    lake = settings.lake_dir("world")
+    before = read_logs(lake).num_rows
+    answers: list[tuple[str, str, str]] = []
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def stream() -> None:
+        with httpx.Client(headers=headers, timeout=30) as client:
+            i = 0
+            while not stop.is_set():
+                member = members[i % len(members)]
+                i += 1
+                answer = client.post(f"{rec}/recommend", json={"member_id": member, "k": 5})
+                statuses.append(answer.status_code)
+                if answer.status_code == 200:
+                    body = answer.json()
+                    answers.append((member, body["arm"], body["model_version"]))
+
+    def wait_for(check) -> None:
+        for _ in range(600):
+            if check():
+                return
+            threading.Event().wait(0.05)
+        raise AssertionError("the services never switched")
+
+    with running_services(settings, ports):
+        rec = f"http://127.0.0.1:{ports['recommender']}"
+        worker = threading.Thread(target=stream)
+        worker.start()
+        try:
+            wait_for(lambda: len(answers) > 20)
+            registry.start_release(
+                "ranker", canary, mode="canary", share=0.5, actor="pytest", reason="live test"
+            )
+            wait_for(lambda: any(a[1] == "canary" for a in answers))
+            started = len(answers)
+            wait_for(lambda: len(answers) > started + 2 * len(members))
+            info = httpx.post(f"{rec}/model-info", json={}, headers=headers).json()
+            registry.end_release("ranker", "rolled_back", actor="pytest", reason="live test")
+            ended = len(answers)
+            wait_for(  # a whole round of members answered by production again
+                lambda: (
+                    len(answers) >= ended + len(members)
+                    and all(a[1] == "production" for a in answers[-len(members) :])
+                )
+            )
+        finally:
+            stop.set()
+            worker.join()
+    assert set(statuses) == {200}, "no request failed during the canary start or rollback"
+    assert info["version"] == production and info["release"]["version"] == canary
+    release = registry.releases("ranker")[-1]
+    during = answers[started:ended]
+    arms = {(m, arm) for m, arm, _ in during}
+    assert len(arms) == len({m for m, _ in arms}), "one arm per member while the canary ran"
+    for _, arm, version in during:
+        assert version == (canary if arm == "canary" else production)
+    assert {arm for _, arm in arms} == {"canary", "production"}
+    last_round = answers[-len(members) :]
+    assert {(a[1], a[2]) for a in last_round} == {("production", production)}
+    logged = read_logs(lake).to_pandas().iloc[before:]
+    assert len(logged) == len(answers)
+    canary_rows = logged[logged["arm"] == "canary"]
+    assert len(canary_rows) == sum(a[1] == "canary" for a in answers)
+    assert (canary_rows["model_version"] == canary).all()
+    assert all(release.includes(k) for k in canary_rows["member_key"])
+    assert registry.get("ranker", canary).stage == "rejected"
+
+
 def _metric_total(text: str, endpoint: str, status: int) -> float:
     total = 0.0
     for line in text.splitlines():
