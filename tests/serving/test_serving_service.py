@@ -263,19 +263,20 @@ def test_real_servers_count_switch_versions_under_load_and_log_every_request(ser
     assert logged() - before == sent, "every answered request is in the lake after a graceful stop"
 
 
-def _workers_of(home) -> set[int]:
-    """Pids of the BentoML service workers started for ``home``."""
+def _service_workers() -> dict[str, int]:
+    """BentoML workers among this process's descendants, counted per service name."""
     import psutil
 
-    pids = set()
-    for proc in psutil.process_iter(["pid", "cmdline"]):
+    counts: dict[str, int] = {}
+    for proc in psutil.Process().children(recursive=True):
         try:
-            cmdline = " ".join(proc.info["cmdline"] or [])
-            if "--worker-id" in cmdline and proc.environ().get("REELOPS_HOME") == str(home):
-                pids.add(proc.info["pid"])
-        except (psutil.Error, OSError):
+            args = proc.cmdline()
+        except psutil.Error:
             continue
-    return pids
+        if "--worker-id" in args and "--service-name" in args:
+            name = args[args.index("--service-name") + 1]
+            counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def test_two_workers_per_service_answer_count_and_log_every_request(served):
@@ -288,7 +289,7 @@ def test_two_workers_per_service_answer_count_and_log_every_request(served):
     lake = settings.lake_dir("world")
     before = read_logs(lake).num_rows
     with running_services(settings, ports):
-        assert len(_workers_of(settings.home)) == 4, "2 workers for each of the 2 services"
+        assert _service_workers() == {"reelops_recommender": 2, "reelops_bitrate": 2}
         rec = f"http://127.0.0.1:{ports['recommender']}"
         counted = _metric_total(httpx.get(f"{rec}/metrics").text, "/recommend", 200)
         body = {"member_id": served.known_member, "k": 10}
