@@ -33,6 +33,8 @@ the previous days' answers, and outcomes by model version and country (NDCG@10, 
 rate and completion of the served recommendations; QoE and rebuffering of the played
 sessions). The `check` task's log lists every check and the HTML reports' paths. A
 failed check publishes `reelops_retrain_requested`, on which both training DAGs run.
+`decide_canaries` judges a live canary on the last 7 days' outcomes against production
+and promotes it, rolls it back or keeps it going (audited; `reelops models canary status`).
 """,
 )
 def reelops_monitor():
@@ -48,7 +50,15 @@ def reelops_monitor():
 
         return request_retrain(checked, **context)
 
-    request_retrain(check())
+    @task
+    def decide_canaries(checked: dict, **context):
+        from reelops.orchestration.monitor import decide_canaries
+
+        return decide_canaries(checked, **context)
+
+    checked = check()
+    request_retrain(checked)
+    decide_canaries(checked)
 
 
 reelops_monitor()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowSkipException
@@ -61,3 +61,35 @@ def request_retrain(checked: dict[str, Any], **context: Any) -> dict[str, Any]:
     for line in checked["failed"]:
         print(f"  {line}")
     return checked
+
+
+CANARY_WINDOW_DAYS = 7  # the outcomes a canary is judged on: the monitored day and those before
+
+
+def decide_canaries(checked: dict[str, Any], **context: Any) -> dict[str, Any]:
+    """Judge each live canary on the outcomes up to the monitored day: promote it, roll it
+    back (its members go back to production) or keep it going; audited in the registry.
+
+    The window is in the days the outcomes happened on (a simulated world's days too),
+    not the wall clock. Skips (no event) when no model has a live canary.
+    """
+    from reelops.registry import Registry
+    from reelops.releases.canary import decide
+
+    run = run_values(context)
+    day = date.fromisoformat(checked["day"])
+    window = (
+        datetime.combine(day - timedelta(days=CANARY_WINDOW_DAYS - 1), time()),
+        datetime.combine(day + timedelta(days=1), time()),
+    )
+    live = [r for r in Registry(run.settings).releases() if r.live and r.mode == "canary"]
+    decided: dict[str, Any] = {}
+    for model in sorted({release.name for release in live}):
+        actor = f"airflow reelops_monitor {run.run_id}"
+        decision = decide(run.settings, model, window=window, actor=actor)
+        print(f"{model}:{decision.version} vs {decision.baseline}: {decision.action}")
+        print(f"  {decision.reason}")
+        decided[model] = {"version": decision.version, "action": decision.action}
+    if not decided:
+        raise AirflowSkipException("no live canary to decide")
+    return decided

@@ -41,7 +41,11 @@ print(json.dumps(out))
 def test_monitoring_dags_tasks_and_schedules(tmp_path):
     found = _describe(tmp_path)
     monitor = found["reelops_monitor"]
-    assert monitor["tasks"] == {"check": ["request_retrain"], "request_retrain": []}
+    assert monitor["tasks"] == {
+        "check": ["decide_canaries", "request_retrain"],
+        "decide_canaries": [],
+        "request_retrain": [],
+    }
     assert monitor["outlets"] == {"request_retrain": ["reelops_retrain_requested"]}
     assert monitor["assets"] == ["reelops_serving_logs"]
     logs = found["reelops_serving_logs"]

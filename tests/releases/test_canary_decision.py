@@ -308,3 +308,25 @@ def test_the_two_sample_bootstrap_covers_the_difference_of_means():
     assert wide_low < low and wide_high > high
     with pytest.raises(ValueError, match="non-empty"):
         two_sample_bootstrap(a, [], n=10)
+
+
+def test_the_monitoring_dag_task_rolls_back_a_worse_canary_on_the_monitored_day(
+    settings, canary_world
+):
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from reelops.orchestration.monitor import decide_canaries
+
+    spec, production, endpoint = canary_world
+    context = {"dag_run": None, "params": {}, "run_id": "scheduled__test"}
+    with pytest.raises(AirflowSkipException, match="no live canary"):
+        decide_canaries({"day": world.DAY.date().isoformat()}, **context)
+    worse = world.save(settings, "shuffled", gates_passed=False, spec=spec)
+    start_release(settings, world.MODEL, worse, actor="pytest", reason="test", force=True)
+    endpoint.models.refresh()
+    _served_day(settings, endpoint, world.members(MEMBERS))
+    decided = decide_canaries({"day": world.DAY.date().isoformat()}, **context)
+    assert decided == {world.MODEL: {"version": worse, "action": "rollback"}}
+    registry = Registry(settings)
+    assert registry.production(world.MODEL).version == production
+    assert registry.audit_log()[-1].actor.startswith("airflow reelops_monitor")
