@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from reelops.artwork.candidates import Candidates
 from reelops.artwork.features import Evidence, FeatureSpace, evidence, member_profiles
 from reelops.artwork.reward import good_play
-from reelops.specs import MODELS_DIR, SpecError
+from reelops.specs import MODELS_DIR, ModelSpec, SpecError, load_spec
 
 
 class _Strict(BaseModel):
@@ -54,11 +54,42 @@ class ArtworkSpec(_Strict):
     exploration: Exploration
     evidence_folds: int = Field(2, ge=2)
     unseen_share: float = Field(0.25, ge=0, lt=1)
+    reference_rows: int = Field(5000, gt=0)  # training design rows kept for drift checks
     seed: int = 0
+
+
+def _problems(error: ValidationError, prefix: str = "") -> str:
+    return "; ".join(
+        f"{prefix}{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}"
+        for e in error.errors()
+    )
+
+
+def artwork_spec(spec: ModelSpec) -> ArtworkSpec:
+    """The policy's settings in a release spec: its ``params`` and ``training`` section.
+
+    Raises:
+        SpecError: naming the spec file and the field (``training.exploration.epsilon``).
+    """
+    raw = {
+        "name": spec.name,
+        "description": spec.description,
+        "feature_service": spec.feature_service,
+        "params": spec.params,
+        **spec.training,
+    }
+    try:
+        return ArtworkSpec.model_validate(raw)
+    except ValidationError as error:
+        raise SpecError(f"{spec.path or spec.name}: {_problems(error, 'training.')}") from error
 
 
 def load_artwork_spec(path: str | Path | None = None) -> ArtworkSpec:
     """Read ``models/artwork.yaml`` (or ``path``).
+
+    The file is a release spec (:func:`reelops.specs.load_spec`: evaluator, gates, the
+    policy's settings under ``training``); a file of the policy's settings alone (the
+    fields of :class:`ArtworkSpec` at its top) is read too.
 
     Raises:
         SpecError: missing, not YAML or invalid, naming the file and the field.
@@ -68,13 +99,12 @@ def load_artwork_spec(path: str | Path | None = None) -> ArtworkSpec:
         raw = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as error:
         raise SpecError(f"{path}: cannot read the artwork spec ({error})") from error
+    if isinstance(raw, dict) and "gates" in raw:
+        return artwork_spec(load_spec(path))
     try:
         return ArtworkSpec.model_validate(raw)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in error.errors()
-        )
-        raise SpecError(f"{path}: {problems}") from error
+        raise SpecError(f"{path}: {_problems(error)}") from error
 
 
 @dataclass(frozen=True)
@@ -114,6 +144,11 @@ class RewardModel:
         """``(impressions, width)`` the bags' mean prediction; 0 where no variant is."""
         bags = self.predict_bags(cands)
         return np.where(cands.mask, np.where(np.isfinite(bags), bags, 0).mean(axis=0), 0.0)
+
+    def new_titles(self, cands: Candidates) -> np.ndarray:
+        """Per impression: its title has no variant in the evidence (never shown)."""
+        seen = np.isin(cands.variant_ids, self.evidence.variant.index.to_numpy()) & cands.mask
+        return ~seen.any(axis=1)
 
 
 def _pairs(space, cands, rows, cols, profiles, ev, hide=None) -> np.ndarray:

@@ -45,6 +45,7 @@ def test_every_scheduled_asset_is_produced_by_some_dag(tmp_path):
     assert found["scheduled"] == {
         "reelops_ranker": ["reelops_online_features"],
         "reelops_bitrate": ["reelops_online_features"],
+        "reelops_artwork": ["reelops_online_features"],
     }
     assert scheduled <= produced, f"scheduled on but never produced: {scheduled - produced}"
     # Every name in play comes from reelops.orchestration.assets.
