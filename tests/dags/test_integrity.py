@@ -102,4 +102,5 @@ print(json.dumps({{"errors": bag.import_errors, "dags": sorted(bag.dags)}}))
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["errors"] == {}
-    assert "reelops_daily" in result["dags"]
+    project = {"reelops_daily", "reelops_ranker", "reelops_bitrate", "reelops_artwork"}
+    assert project | {"reelops_privacy"} <= set(result["dags"])
