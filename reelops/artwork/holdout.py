@@ -74,8 +74,8 @@ class Judged:
 
     Attributes:
         figures: What the off-policy gate judges.
-        per_unit: One row per label and member: the member's DR value
-            (``good_play_rate``), ``impressions`` and segments (reports and plots).
+        per_unit: One row per label and member: the member's value by the gate's
+            estimator (``good_play_rate``), ``impressions`` and segments (reports, plots).
         notes: Counts and the protocol, for the report.
     """
 
@@ -104,7 +104,8 @@ class Judged:
             out |= {f"uplift_vs_{key}": diff.value, f"uplift_vs_{key}_ci_low": diff.low}
         worst = [d.value for values in self.figures.segments.values() for d in values.values()]
         if worst:
-            out["worst_segment_uplift_vs_logging"] = min(worst)
+            out[f"worst_segment_uplift_vs_{self.figures.segment_baseline}"] = min(worst)
+        out["holdout_new_title_impressions"] = float(self.notes["new_title_impressions"])
         out["holdout_impressions"] = float(self.notes["impressions"])
         out["holdout_members"] = float(self.notes["members"])
         return out
