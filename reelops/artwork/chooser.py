@@ -5,7 +5,8 @@ pandas; a request needs one member and the ten-odd titles of a home row. The cho
 lays out at load time everything that does not depend on the request: per title, its
 variants' rows of the design matrix (theme, title genres, evidence); per member, the
 profile row. A request stacks them into one small matrix, makes one XGBoost call per
-bag and applies the exploration rule: the probabilities are those
+bag (a title never shown is ranked by the member's theme evidence instead, as the
+policy ranks it) and applies the exploration rule: the probabilities are those
 :meth:`ArtworkPolicy.probabilities` gives the same member, titles and slots (tested),
 the variant is drawn from them with the caller's generator, and the probability of the
 drawn variant is returned with it: the propensity the next training round re-weights by.
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from reelops.artwork.features import EVIDENCE_COLUMNS, GENRE_LIST, genre_matrix
-from reelops.artwork.policy import ArtworkPolicy
+from reelops.artwork.policy import THEME_TIE_BREAK, ArtworkPolicy
 from reelops.artwork.saved import load_catalogue, load_policy
 
 
@@ -34,11 +35,15 @@ class TitleArtwork:
             member-theme lift and the slot go.
         affinity: ``(variants, genres)``: each variant's theme row of the member-theme
             lift (zeros for a theme without evidence).
+        theme_good: Each variant's theme good-play rate (a new title's tie-break).
+        new: No variant of the title was ever shown: ranked by theme evidence.
     """
 
     variant_ids: tuple[str, ...]
     rows: np.ndarray
     affinity: np.ndarray
+    theme_good: np.ndarray
+    new: bool
 
 
 @dataclass(frozen=True)
@@ -95,9 +100,13 @@ class ArtworkChooser:
         start += len(GENRE_LIST)
         rows[:, start : start + 4] = model.evidence.of(ids, themes)
         affinity = model.evidence.affinity.reindex(themes).fillna(0.0).to_numpy()
+        good = model.evidence.theme["good_rate"].reindex(themes).fillna(0.0).to_numpy()
+        seen = np.isin(ids, model.evidence.variant.index.to_numpy())
         out = {}
         for title, index in ordered.groupby("title_id", sort=False).indices.items():
-            out[str(title)] = TitleArtwork(tuple(ids[index]), rows[index], affinity[index])
+            out[str(title)] = TitleArtwork(
+                tuple(ids[index]), rows[index], affinity[index], good[index], not seen[index].any()
+            )
         return out
 
     @classmethod
@@ -130,15 +139,19 @@ class ArtworkChooser:
         x[:, : self.n_profile] = self.profile_rows[member]
         affinity = np.vstack([art.affinity for _, art in known])
         taste = self.taste_rows[member]
-        x[:, self.lift_column] = (taste[None, :] * affinity).sum(axis=1)
+        lift = (taste[None, :] * affinity).sum(axis=1)
+        x[:, self.lift_column] = lift
         x[:, -2] = row_index
         x[:, -1] = np.repeat(
             [positions[i] for i, _ in known], [len(a.variant_ids) for _, a in known]
         )
-        scores = np.stack([b.inplace_predict(x) for b in self.boosters])
+        scores = np.stack([b.inplace_predict(x) for b in self.boosters]).astype(np.float64)
         start = 0
         for i, art in known:
             k = len(art.variant_ids)
+            if art.new:  # never shown: every bag ranks by the member's theme evidence
+                theme = lift[start : start + k] + THEME_TIE_BREAK * art.theme_good
+                scores[:, start : start + k] = theme[None, :]
             best = np.bincount(scores[:, start : start + k].argmax(axis=1), minlength=k)
             greedy = best / len(self.boosters)
             out[i] = (1 - self.epsilon) * greedy + self.epsilon / k
