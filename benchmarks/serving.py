@@ -1,10 +1,13 @@
 """Serving figures for `make bench`: /recommend and /bitrate in process and over HTTP.
 
-On the demo world with its production ranker and bitrate model (trained here through
-the CLI, as `make demo` does, unless ``--home`` points at a home that has them):
+On the demo world with its production ranker, bitrate model and artwork policy
+(trained here through the CLI, as `make demo` does, unless ``--home`` points at a home
+that has them):
 
 * in process: the endpoint classes the services wrap (pseudonymize, candidates,
-  Feast online features, model, answer), p50/p99 over many members;
+  Feast online features, model, each title's artwork, answer), p50/p99 over many
+  members, and the artwork policy's share alone (``/recommend artwork``: choosing the
+  variants of the same answers' 10 titles);
 * over HTTP: both services as real `bentoml serve` processes, at concurrency 1, 8
   and 32 (threads with keep-alive clients): p50/p99 latency, requests per second and
   errors. HTTP p50 / in-process p50 is the framework's overhead as a ratio.
@@ -92,19 +95,25 @@ def production_environ() -> str | None:
     return None
 
 
+SERVED_MODELS = ("ranker", "bitrate", "artwork")
+
+
 def prepare(home: Path) -> None:
-    """The demo world through the daily DAG, then both training DAGs (auto release)."""
+    """The demo world through the daily DAG, then the training DAGs (auto release): the
+    ranker, the bitrate model and the artwork policy `/recommend` chooses artwork with."""
     from reelops.config import Settings
     from reelops.registry import Registry
 
     registry = Registry(Settings(home=home))
-    if registry.production("ranker") and registry.production("bitrate"):
+    if all(registry.production(m) for m in SERVED_MODELS):
         return
-    _reelops(home, "world", "generate", "--size", "demo")
-    _reelops(home, "pipeline", "run", "--start", "2026-01-01", "--end", "2026-01-22")
-    _reelops(home, "ranker", "train")
-    _reelops(home, "bitrate", "train")
-    if not (registry.production("ranker") and registry.production("bitrate")):
+    if not registry.production("ranker"):
+        _reelops(home, "world", "generate", "--size", "demo")
+        _reelops(home, "pipeline", "run", "--start", "2026-01-01", "--end", "2026-01-22")
+    for model in SERVED_MODELS:
+        if not registry.production(model):
+            _reelops(home, model, "train")
+    if not all(registry.production(m) for m in SERVED_MODELS):
         raise SystemExit(
             f"{home}: the trained models did not reach production (see `reelops models list`)"
         )
@@ -139,11 +148,22 @@ def bench_in_process(settings, members: list[str]) -> list[dict]:
     recommend = RecommendEndpoint(settings, poll_seconds=0)
     for member in members:  # steady state, as a running service is: one pass to warm up
         recommend(RecommendRequest(member_id=member, k=10))
-    samples = []
+    samples, answers = [], []
     for member in members:
         t0 = time.perf_counter()
-        recommend(RecommendRequest(member_id=member, k=10))
+        answers.append(recommend(RecommendRequest(member_id=member, k=10)))
         samples.append(time.perf_counter() - t0)
+    # The artwork share of it: the production artwork policy choosing for the same answers.
+    from reelops.privacy import load_key, pseudonym
+
+    key = load_key(settings)
+    art_samples = []
+    for member, answer in zip(members, answers, strict=True):
+        titles = [t.title_id for t in answer.titles]
+        member_key = pseudonym(member, key)
+        t0 = time.perf_counter()
+        recommend.artwork.choose(member_key, titles)
+        art_samples.append(time.perf_counter() - t0)
     bitrate = BitrateEndpoint(settings, poll_seconds=0)
     request = DecisionRequest.model_validate(SESSION)
     for _ in range(WARM_UP):
@@ -160,6 +180,18 @@ def bench_in_process(settings, members: list[str]) -> list[dict]:
             "concurrency": 1,
             **_stats(samples),
             "rps": round(len(samples) / sum(samples), 1),
+            "errors": 0,
+            "artwork_version": answers[0].artwork_version,
+            "titles_with_artwork": sum(
+                t.artwork_variant is not None for a in answers for t in a.titles
+            ),  # fmt: skip
+        },
+        {
+            "endpoint": "/recommend artwork",
+            "mode": "in process",
+            "concurrency": 1,
+            **_stats(art_samples),
+            "rps": round(len(art_samples) / sum(art_samples), 1),
             "errors": 0,
         },
         {
@@ -421,14 +453,14 @@ def _run_profile(home: Path, profile: str, *, store_down_only: bool = False) -> 
 
 def print_table(rows: list[dict]) -> None:
     print(
-        f"{'store':<7} {'endpoint':<11} {'mode':<11} {'conc':>4} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'store':<7} {'endpoint':<18} {'mode':<11} {'conc':>4} {'p50 ms':>8} {'p99 ms':>8} "
         f"{'req/s':>7} {'errors':>6} {'p50/in-proc':>11}"
     )
     for r in rows:
         if "p50_vs_in_process" not in r:
             continue
         print(
-            f"{r['online_store']:<7} {r['endpoint']:<11} {r['mode']:<11} {r['concurrency']:>4} "
+            f"{r['online_store']:<7} {r['endpoint']:<18} {r['mode']:<11} {r['concurrency']:>4} "
             f"{r['p50_ms']:>8} "
             f"{r['p99_ms']:>8} {r['rps']:>7} {r['errors']:>6} {r['p50_vs_in_process']:>11}"
         )

@@ -145,10 +145,69 @@ class ReleasePolicy(_Strict):
         return 1 - (1 - self.confidence) / self.max_looks
 
 
+class OffPolicyGate(_Strict):
+    """A bandit policy judged off-policy on logged impressions (the artwork policy).
+
+    The evaluator estimates every policy's value from the log (replay, IPS, SNIPS, DR)
+    and the candidate's differences with a bootstrap over members (paired: the same
+    resamples for every policy); these checks judge them.
+
+    Attributes:
+        metric: Name of the value in the evidence's ``overall`` (reports plot it).
+        estimator: The estimator the value comparisons use (``dr`` or ``ips``).
+        tolerance: Versus the production policy, the CI's lower bound of candidate
+            minus champion must be above ``-tolerance`` (0: above zero, it must be
+            better; more turns it into "not worse by more than this").
+        must_beat: Labels the candidate must beat with the CI's lower bound above zero
+            (``uniform random``).
+        agreement: Two estimators of the candidate's value that must agree ...
+        agreement_tolerance: ... within this share of the larger one; else the
+            evidence is inconclusive (and the release does not go ahead).
+        baseline: The label no member segment may be worse off than (``logging``).
+        segments: Member columns whose segments are each judged by filtering.
+        segment_max_loss: A segment is worse off when its CI's upper bound of candidate
+            minus baseline is below zero, or its estimate below ``-segment_max_loss``.
+        min_units: Members a comparison needs to decide (fewer fail it as undecided);
+            smaller segments are reported, not judged.
+    """
+
+    metric: str = "good_play_rate"
+    estimator: Literal["dr", "ips"] = "dr"
+    tolerance: float = Field(0.0, ge=0)
+    must_beat: list[str] = ["uniform random"]
+    agreement: tuple[str, str] = ("dr", "snips")
+    agreement_tolerance: float = Field(0.05, gt=0, lt=1)
+    baseline: str = "logging"
+    segments: list[str] = ["country", "age_band"]
+    segment_max_loss: float = Field(0.01, ge=0)
+    min_units: int = Field(30, ge=1)
+
+
 class Gates(_Strict):
-    quality: QualityGate
+    """The gates of one model: ``quality`` (or ``off_policy`` for a bandit), drift, bias."""
+
+    quality: QualityGate | None = None
     drift: DriftGate = DriftGate()
-    bias: BiasGate
+    bias: BiasGate | None = None
+    off_policy: OffPolicyGate | None = None
+
+    @model_validator(mode="after")
+    def _judged(self) -> Gates:
+        if self.quality is None and self.off_policy is None:
+            raise ValueError("gates need 'quality' (or 'off_policy' for a bandit policy)")
+        return self
+
+    @property
+    def metric(self) -> str:
+        """The primary metric the gates judge (what reports plot over versions)."""
+        return self.quality.metric if self.quality is not None else self.off_policy.metric
+
+    @property
+    def segments(self) -> list[str]:
+        """Member segment columns the gates judge (for the per-segment plot)."""
+        if self.bias is not None:
+            return list(self.bias.segments)
+        return list(self.off_policy.segments) if self.off_policy is not None else []
 
 
 class ModelSpec(_Strict):

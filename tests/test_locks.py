@@ -114,9 +114,10 @@ def _holder_seen_by_others(settings) -> str | None:
 
 def _writing_tasks():
     """(adapter, its DAG and task, the domain call to stand in for, its arguments)."""
+    from reelops.artwork import train as artwork_steps
     from reelops.bitrate import train as bitrate_steps
     from reelops.features import materialize
-    from reelops.orchestration import bitrate, daily
+    from reelops.orchestration import artwork, bitrate, daily
     from reelops.warehouse import BuildResult
 
     built = BuildResult("world", "duckdb", [], 0, 0, 0, 0, 0.0, {}, Path("run_results.json"))
@@ -128,6 +129,13 @@ def _writing_tasks():
         (bitrate.train, "reelops_bitrate", (bitrate_steps, "train_model"), {}, ({"spec": None},)),
         (bitrate.save_candidate, "reelops_bitrate", (bitrate_steps, "save_candidate"), {},
          ({"spec": None},)),
+        (artwork.training_set, "reelops_artwork", (artwork_steps, "prepare_training_set"),
+         {"impressions": 0, "members": 0, "data_interval": ["", ""]}, ()),
+        (artwork.train, "reelops_artwork", (artwork_steps, "train_model"), {}, ({"spec": None},)),
+        (artwork.evaluate, "reelops_artwork", (artwork_steps, "evaluate_model"), {},
+         ({"spec": None},)),
+        (artwork.save_candidate, "reelops_artwork", (artwork_steps, "save_candidate"),
+         {"version": "v1"}, ({"spec": None},)),
     ]  # fmt: skip
 
 

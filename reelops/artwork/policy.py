@@ -13,6 +13,13 @@ turns scores into the exact probability of each choice:
 Either way ``epsilon > 0`` (the spec refuses 0), so no variant, a never-shown one
 included, is ever served with probability zero, and every logged choice can be
 re-weighted by later off-policy evaluation.
+
+A title with no logged impression at all (a new title) gives the reward model nothing
+of its own to tell its variants apart, and its scores there differ by little more than
+noise; its variants are ranked by theme-level evidence instead: the member's
+personalised lift of each variant's theme, learned from every other title's
+impressions (:meth:`~reelops.artwork.features.Evidence.member_theme`), ties broken by
+the theme's good-play rate. The exploration rule then applies as everywhere.
 """
 
 from __future__ import annotations
@@ -27,9 +34,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reelops.artwork.candidates import Candidates
-from reelops.artwork.features import Evidence, FeatureSpace, evidence, member_profiles
+from reelops.artwork.features import (
+    GENRE_LIST,
+    Evidence,
+    FeatureSpace,
+    evidence,
+    member_profiles,
+)
 from reelops.artwork.reward import good_play
-from reelops.specs import MODELS_DIR, SpecError
+from reelops.specs import MODELS_DIR, ModelSpec, SpecError, load_spec
 
 
 class _Strict(BaseModel):
@@ -54,11 +67,42 @@ class ArtworkSpec(_Strict):
     exploration: Exploration
     evidence_folds: int = Field(2, ge=2)
     unseen_share: float = Field(0.25, ge=0, lt=1)
+    reference_rows: int = Field(5000, gt=0)  # training design rows kept for drift checks
     seed: int = 0
+
+
+def _problems(error: ValidationError, prefix: str = "") -> str:
+    return "; ".join(
+        f"{prefix}{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}"
+        for e in error.errors()
+    )
+
+
+def artwork_spec(spec: ModelSpec) -> ArtworkSpec:
+    """The policy's settings in a release spec: its ``params`` and ``training`` section.
+
+    Raises:
+        SpecError: naming the spec file and the field (``training.exploration.epsilon``).
+    """
+    raw = {
+        "name": spec.name,
+        "description": spec.description,
+        "feature_service": spec.feature_service,
+        "params": spec.params,
+        **spec.training,
+    }
+    try:
+        return ArtworkSpec.model_validate(raw)
+    except ValidationError as error:
+        raise SpecError(f"{spec.path or spec.name}: {_problems(error, 'training.')}") from error
 
 
 def load_artwork_spec(path: str | Path | None = None) -> ArtworkSpec:
     """Read ``models/artwork.yaml`` (or ``path``).
+
+    The file is a release spec (:func:`reelops.specs.load_spec`: evaluator, gates, the
+    policy's settings under ``training``); a file of the policy's settings alone (the
+    fields of :class:`ArtworkSpec` at its top) is read too.
 
     Raises:
         SpecError: missing, not YAML or invalid, naming the file and the field.
@@ -68,13 +112,12 @@ def load_artwork_spec(path: str | Path | None = None) -> ArtworkSpec:
         raw = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as error:
         raise SpecError(f"{path}: cannot read the artwork spec ({error})") from error
+    if isinstance(raw, dict) and "gates" in raw:
+        return artwork_spec(load_spec(path))
     try:
         return ArtworkSpec.model_validate(raw)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in error.errors()
-        )
-        raise SpecError(f"{path}: {problems}") from error
+        raise SpecError(f"{path}: {_problems(error)}") from error
 
 
 @dataclass(frozen=True)
@@ -114,6 +157,38 @@ class RewardModel:
         """``(impressions, width)`` the bags' mean prediction; 0 where no variant is."""
         bags = self.predict_bags(cands)
         return np.where(cands.mask, np.where(np.isfinite(bags), bags, 0).mean(axis=0), 0.0)
+
+    def new_titles(self, cands: Candidates) -> np.ndarray:
+        """Per impression: its title has no variant in the evidence (never shown)."""
+        seen = np.isin(cands.variant_ids, self.evidence.variant.index.to_numpy()) & cands.mask
+        return ~seen.any(axis=1)
+
+    def theme_scores(self, cands: Candidates) -> np.ndarray:
+        """``(impressions, width)`` theme-level evidence of each variant for its member:
+        the member's play lift of the variant's theme, plus a tie-break by the theme's
+        good-play rate (members without views have no lift); -inf where no variant is."""
+        rows, cols = np.nonzero(cands.mask)
+        taste = theme_taste(self.profiles, cands.impressions["member_id"].to_numpy()[rows])
+        themes = cands.themes[rows, cols]
+        out = np.full(cands.mask.shape, -np.inf)
+        out[rows, cols] = theme_evidence(self.evidence, taste, themes)
+        return out
+
+
+def theme_taste(profiles: pd.DataFrame, member_ids: np.ndarray) -> np.ndarray:
+    """``(rows, genres)`` the members' genre shares (zeros for a member without views)."""
+    columns = [f"taste_{g}" for g in GENRE_LIST]
+    return profiles.reindex(member_ids)[columns].fillna(0.0).to_numpy()
+
+
+THEME_TIE_BREAK = 1e-6  # weight of the theme's good-play rate beside the member's lift
+
+
+def theme_evidence(ev: Evidence, taste: np.ndarray, themes: np.ndarray) -> np.ndarray:
+    """A new title's variant score: the member's lift of its theme, ties broken by the
+    theme's good-play rate over every title."""
+    good = ev.theme["good_rate"].reindex(themes).fillna(0.0).to_numpy()
+    return ev.member_theme(taste, themes) + THEME_TIE_BREAK * good
 
 
 def _pairs(space, cands, rows, cols, profiles, ev, hide=None) -> np.ndarray:
@@ -205,6 +280,9 @@ class ArtworkPolicy:
     def probabilities(self, cands: Candidates) -> np.ndarray:
         """``(impressions, width)``: the exact probability of serving each variant."""
         scores = self.model.predict_bags(cands)
+        new = self.model.new_titles(cands)
+        if new.any():  # no impression of the title: every bag ranks by theme evidence
+            scores[:, new] = self.model.theme_scores(cands)[new]
         width = cands.mask.shape[1]
         # A bag's choice: its best variant (first on ties); a probability per bag share.
         best = np.eye(width)[scores.argmax(axis=2)].mean(axis=0)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from reelops.cli.console import fail
+from reelops.cli.console import Verbose, fail
 from reelops.config import get_settings
 
 artwork_app = typer.Typer(
@@ -145,6 +145,35 @@ def evaluate_command(
             f"  worst {column} vs logging: {label} DR {diff:+.4f} [{low:+.4f}, {high:+.4f}]"
             + ("  (worse off)" if high < 0 else "")
         )
+
+
+@artwork_app.command("train")
+def train_command(verbose: Verbose = False) -> None:
+    """Run the reelops_artwork DAG: train, judge off-policy, gates, approval, promotion.
+
+    On the running Airflow (`reelops airflow up`) if there is one, else in-process.
+    """
+    from reelops.orchestration.training import run_training_dag
+    from reelops.quality.release import ReleaseError, release_summary
+    from reelops.registry import Registry
+
+    settings = get_settings()
+    try:
+        run_training_dag(settings, "artwork", verbose=verbose)
+    except ReleaseError as error:
+        fail(str(error))
+    newest = Registry(settings).list("artwork")[-1]
+    m = newest.metrics
+    typer.echo(
+        f"artwork {newest.version}: good plays per impression {m['good_play_rate']:.4f} (DR) "
+        f"on {m['holdout_impressions']:,.0f} hold-out impressions; minus uniform random "
+        f"{m['uplift_vs_uniform_random']:+.4f} (CI low {m['uplift_vs_uniform_random_ci_low']:+.4f})"
+    )
+    summary = release_summary(settings, "artwork", newest.version)
+    verdict = summary.splitlines()[0]
+    if not verbose and "gates passed" in verdict:  # failed gates: the whole table says why
+        summary = f"{verdict}\n(gate table: reelops models show artwork {newest.version})"
+    typer.echo(summary)
 
 
 @artwork_app.command("open-bandit")

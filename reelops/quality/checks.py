@@ -6,7 +6,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-Status = Literal["pass", "fail", "skip"]
+Status = Literal["pass", "fail", "skip", "inconclusive"]
 
 
 @dataclass(frozen=True)
@@ -16,8 +16,10 @@ class Check:
     Attributes:
         gate: ``quality``, ``drift`` or ``bias``.
         name: What was checked, e.g. ``ndcg@10 vs champion``.
-        status: ``pass``, ``fail``, or ``skip`` (reported, not judged: no champion,
-            a segment column absent from the data, too few units...).
+        status: ``pass``, ``fail``, ``skip`` (reported, not judged: no champion,
+            a segment column absent from the data, too few units...), or
+            ``inconclusive`` (the evidence cannot decide, e.g. two estimators of one
+            value disagree: it blocks a release as a failure does).
         value: The figure judged (None when there is none).
         limit: The bound it was held to, as people read it (``>= 0.8``).
         detail: The figures behind the verdict; for failures, what failed and where.
@@ -32,7 +34,7 @@ class Check:
 
     @property
     def failed(self) -> bool:
-        return self.status == "fail"
+        return self.status in ("fail", "inconclusive")
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -20,6 +20,46 @@ CANDIDATE = "candidate"
 CHAMPION = "champion"
 
 
+@dataclass(frozen=True)
+class Interval:
+    """An estimate with its 95 % bootstrap interval and what it rests on.
+
+    Attributes:
+        value: The estimate.
+        low: Lower bound of the interval.
+        high: Upper bound.
+        units: The units resampled (members).
+        rows: The logged rows behind it (impressions).
+    """
+
+    value: float
+    low: float
+    high: float
+    units: int
+    rows: int = 0
+
+
+@dataclass(frozen=True)
+class OffPolicyFigures:
+    """A bandit policy's candidate, champion and baselines estimated from one log.
+
+    Attributes:
+        estimator: The estimator of ``differences`` and ``segments`` (``dr``, ``ips``).
+        estimates: Label -> estimator (``replay``, ``ips``, ``snips``, ``dr``) -> the
+            label's value.
+        differences: Label -> the candidate's value minus that label's, paired.
+        segment_baseline: The label ``segments`` compare the candidate with.
+        segments: Member column (``country``) -> segment value -> the candidate minus
+            ``segment_baseline`` on that segment's impressions alone.
+    """
+
+    estimator: str
+    estimates: dict[str, dict[str, Interval]]
+    differences: dict[str, Interval]
+    segment_baseline: str
+    segments: dict[str, dict[str, Interval]] = field(default_factory=dict)
+
+
 @dataclass(eq=False)
 class ReleaseEvidence:
     """One hold-out evaluation of candidate, champion and baselines.
@@ -46,6 +86,8 @@ class ReleaseEvidence:
         holdout_features: The candidate's features on hold-out rows (same columns as
             its reference sample), when the evaluator has them: the first model of a
             kind is drift-reported training vs hold-out, so its report is never empty.
+        off_policy: A bandit policy's off-policy estimates (the ``off_policy`` gate's
+            input), when the model is one.
     """
 
     model: str
@@ -61,6 +103,7 @@ class ReleaseEvidence:
     protocol: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     holdout_features: pd.DataFrame | None = None
+    off_policy: OffPolicyFigures | None = None
 
     def __post_init__(self) -> None:
         labels = set(self.overall.index)

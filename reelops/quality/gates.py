@@ -8,11 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from reelops.quality.bias import bias_gate
 from reelops.quality.champion import quality_gate
 from reelops.quality.checks import Check, fmt
 from reelops.quality.drift import drift_gate
 from reelops.quality.evidence import ReleaseEvidence
+from reelops.quality.off_policy import off_policy_gate, segment_frame
 from reelops.quality.plots import evidence_plots
 from reelops.specs import ModelSpec
 
@@ -122,7 +125,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "| gate | check | status | value | limit | detail |",
         "|---|---|---|---|---|---|",
     ]
-    icons = {"pass": "pass", "fail": "**FAIL**", "skip": "skip"}
+    icons = {"pass": "pass", "fail": "**FAIL**", "skip": "skip", "inconclusive": "**INCONCLUSIVE**"}
     for c in report["checks"]:
         detail = str(c["detail"]).replace("|", "\\|")
         lines.append(
@@ -146,7 +149,7 @@ def render_markdown(report: dict[str, Any]) -> str:
 
 
 def evaluate_gates(spec: ModelSpec, evidence: ReleaseEvidence, out_dir: Path) -> GateReport:
-    """Run the quality, drift and bias gates of ``spec`` and write their reports.
+    """Run the quality (or off-policy), drift and bias gates of ``spec``; write their reports.
 
     Args:
         spec: The model's spec (thresholds).
@@ -159,13 +162,19 @@ def evaluate_gates(spec: ModelSpec, evidence: ReleaseEvidence, out_dir: Path) ->
         :mod:`reelops.quality.plots`).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    checks = quality_gate(evidence, spec.gates.quality)
-    drift_checks, reports = drift_gate(evidence, spec.gates.drift, out_dir)
-    bias_checks, segments = bias_gate(evidence, spec.gates.bias)
+    gates = spec.gates
+    checks = quality_gate(evidence, gates.quality) if gates.quality is not None else []
+    if gates.off_policy is not None:
+        checks += off_policy_gate(evidence, gates.off_policy)
+    drift_checks, reports = drift_gate(evidence, gates.drift, out_dir)
+    bias_checks, segments = bias_gate(evidence, gates.bias) if gates.bias else ([], pd.DataFrame())
     if not segments.empty:
         segments.to_csv(out_dir / "bias_segments.csv", index=False)
         reports["bias_segments_csv"] = str(out_dir / "bias_segments.csv")
-    reports.update(evidence_plots(evidence, list(spec.gates.bias.segments), out_dir))
+    if gates.off_policy is not None and not (table := segment_frame(evidence)).empty:
+        table.to_csv(out_dir / "off_policy_segments.csv", index=False)
+        reports["off_policy_segments_csv"] = str(out_dir / "off_policy_segments.csv")
+    reports.update(evidence_plots(evidence, gates.segments, out_dir))
     overall = {
         str(label): {str(k): float(v) for k, v in row.items() if _is_number(v)}
         for label, row in evidence.overall.iterrows()

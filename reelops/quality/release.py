@@ -114,7 +114,9 @@ def _require_passed(version: ModelVersion) -> None:
             "`reelops models promote NAME VERSION --force --reason '...'`"
         )
     if not version.gates.get("passed"):
-        failed = [c["name"] for c in version.gates["checks"] if c["status"] == "fail"]
+        failed = [
+            c["name"] for c in version.gates["checks"] if c["status"] in ("fail", "inconclusive")
+        ]
         raise ReleaseError(f"{version.tag} failed its gates ({failed}) and cannot be released")
 
 

@@ -43,7 +43,7 @@ def primary_metric(model: str, versions: Sequence[ModelVersion]) -> str:
     specs = [v.gates["spec"] for v in versions if v.gates.get("spec")]
     for spec in [*reversed(specs), model]:
         try:
-            return load_spec(spec).gates.quality.metric
+            return load_spec(spec).gates.metric
         except SpecError:
             continue
     return "metric"

@@ -15,6 +15,7 @@ table { border-collapse: collapse; margin: 0.6rem 0 1.2rem; font-size: 0.9rem; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
 .pass { color: #1a7f37; } .fail { color: #c62828; font-weight: bold; } .skip { color: #777; }
+.inconclusive { color: #b26a00; font-weight: bold; }
 .production { font-weight: bold; } img { max-width: 100%; border: 1px solid #eee; }
 """
 

@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -261,3 +262,42 @@ class PredictionLog:
         self._stop.set()
         self._thread.join(timeout=30)
         self.flush()
+
+
+# -- artwork served by /recommend ---------------------------------------------------------
+
+SERVED_ARTWORK_COLUMNS = [
+    "logged_at",
+    "member_key",
+    "model_version",
+    "artwork_version",
+    "title_id",
+    "position",
+    "variant_id",
+    "propensity",
+]
+
+
+def served_artwork(lake_dir: Path) -> pd.DataFrame:
+    """Every artwork variant `/recommend` served, one row per title of each answer.
+
+    The artwork policy's choices travel in each answer's logged ``output`` (its
+    ``artwork``: the policy's version and, per title, the variant and the exact
+    probability it was drawn with); this lays them out for the next training round to
+    join with plays and re-weight by the propensity. ``model_version`` is the ranker's.
+    """
+    logs = read_logs(lake_dir).to_pandas()
+    rows = []
+    for row in logs[logs["endpoint"] == "/recommend"].itertuples(index=False):
+        artwork = json.loads(row.output).get("artwork") or {}
+        for served in artwork.get("served", []):
+            rows.append(
+                {
+                    "logged_at": row.logged_at,
+                    "member_key": row.member_key,
+                    "model_version": row.model_version,
+                    "artwork_version": artwork.get("version"),
+                    **served,
+                }
+            )
+    return pd.DataFrame(rows, columns=SERVED_ARTWORK_COLUMNS)

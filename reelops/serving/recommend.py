@@ -19,6 +19,7 @@ from reelops.privacy import MemberKeyVault, load_key, pseudonym
 from reelops.ranking.candidate_index import ALL_COUNTRIES
 from reelops.ranking.recommend import RankerRuntime
 from reelops.registry import ModelVersion
+from reelops.serving.artwork_policy import RecommendArtwork
 from reelops.serving.prediction_log import PredictionLog
 from reelops.serving.production import ONLINE_STORE_DOWN, Answer, ServedModel
 from reelops.serving.schemas import RecommendedTitle, RecommendRequest, RecommendResponse
@@ -75,6 +76,8 @@ class RecommendEndpoint(ServedModel[ServingRanker]):
         self._key = load_key(settings)
         self._lookups: dict[str, object] = {}
         self._lookups_lock = threading.Lock()
+        # Each title's artwork from the production artwork policy (none without one).
+        self.artwork = RecommendArtwork(settings, poll_seconds=poll_seconds)
 
     def _lookup(self, loaded) -> object:
         """The version's online lookup, opened once; production and a canary or shadow
@@ -102,7 +105,7 @@ class RecommendEndpoint(ServedModel[ServingRanker]):
         model = loaded.model
         if not model.recommender.knows(member_key):
             titles = self._popular(model, request.context.country, request.k, "cold_start")
-            return self._answer(loaded, titles, cold_start=True, fallback=None)
+            return self._answer(loaded, titles, member_key, cold_start=True, fallback=None)
         top, timings = model.recommender.rank_online(member_key, self._lookup(loaded), request.k)
         titles = [
             RecommendedTitle(
@@ -113,25 +116,41 @@ class RecommendEndpoint(ServedModel[ServingRanker]):
             )
             for r in top.itertuples()
         ]
-        return self._answer(loaded, titles, cold_start=False, fallback=None, timings=timings)
+        return self._answer(
+            loaded, titles, member_key, cold_start=False, fallback=None, timings=timings
+        )
 
     def _fallback(self, request: RecommendRequest, loaded, member_key: str) -> Answer:
         model = loaded.model
         titles = self._popular(model, request.context.country, request.k, "popular_fallback")
         cold_start = not model.recommender.knows(member_key)
-        return self._answer(loaded, titles, cold_start=cold_start, fallback=ONLINE_STORE_DOWN)
+        return self._answer(
+            loaded, titles, member_key, cold_start=cold_start, fallback=ONLINE_STORE_DOWN
+        )
 
-    @staticmethod
-    def _answer(loaded, titles, *, cold_start: bool, fallback, timings=None) -> Answer:
+    def _answer(
+        self, loaded, titles, member_key, *, cold_start: bool, fallback, timings=None
+    ) -> Answer:
+        ids = [t.title_id for t in titles]
+        artwork = self.artwork.choose(member_key, ids)
         response = RecommendResponse(
             model_version=loaded.version.version,
             arm=loaded.arm,
             cold_start=cold_start,
             fallback=fallback,
-            titles=titles,
+            titles=artwork.apply(titles),
+            artwork_version=artwork.version,
+            artwork_note=artwork.note,
         )
-        output = {"titles": [t.title_id for t in titles], "cold_start": cold_start}
+        output = {"titles": ids, "cold_start": cold_start, "artwork": artwork.logged(ids)}
         return Answer(response, output, timings or {})
+
+    def info(self) -> dict:
+        return {**super().info(), **self.artwork.info()}
+
+    def close(self) -> None:
+        self.artwork.close()
+        super().close()
 
     @staticmethod
     def _popular(model: ServingRanker, country, k: int, source: str) -> list[RecommendedTitle]:

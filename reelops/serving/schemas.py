@@ -69,7 +69,10 @@ class RecommendedTitle(BaseModel):
     rank: int
     score: float
     source: str
+    # The production artwork policy's variant for this member and title, and the exact
+    # probability it was drawn with; None when no artwork policy serves (see artwork_note).
     artwork_variant: str | None = None
+    artwork_propensity: float | None = None
 
 
 class RecommendResponse(BaseModel):
@@ -78,6 +81,8 @@ class RecommendResponse(BaseModel):
     cold_start: bool
     fallback: str | None = None
     titles: list[RecommendedTitle]
+    artwork_version: str | None = None  # the artwork policy that chose the variants
+    artwork_note: str | None = None  # why titles carry no artwork (no_artwork_policy, ...)
 
 
 class Chunk(Strict):

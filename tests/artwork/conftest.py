@@ -11,6 +11,7 @@ import pytest
 from reelops.artwork.candidates import Candidates, build_candidates
 from reelops.artwork.features import member_profiles
 from reelops.artwork.policy import ArtworkPolicy, TrainingData, load_artwork_spec, train_policy
+from reelops.artwork.saved import catalogue_frame
 from reelops.world import WorldConfig, generate_world
 from reelops.world.catalog import theme_fit_matrix
 from reelops.world.generator import artwork_truth
@@ -27,6 +28,7 @@ class Trained:
     misleading: np.ndarray  # (test impressions, width) bool
     new_title: np.ndarray  # bool per test impression: its title had no training impression
     theme_pull: np.ndarray  # (test impressions, width) hidden taste x theme fit
+    catalogue: pd.DataFrame  # every title's variants with theme and genres (as saved)
 
 
 @pytest.fixture(scope="session")
@@ -67,4 +69,5 @@ def trained() -> Trained:
         theme_pull=(truth.members.taste @ theme_fit_matrix())[
             ix["member"][:, None], truth.catalog.variant_theme[variant]
         ],
+        catalogue=catalogue_frame(t["artwork_variants"], t["titles"]),
     )

@@ -49,6 +49,7 @@ def test_every_scheduled_asset_is_produced_by_some_dag(tmp_path):
         "reelops_bitrate": training,
         "reelops_content": ["reelops_scripts"],
         "reelops_monitor": ["reelops_serving_logs"],
+        "reelops_artwork": ["reelops_online_features"],
     }
     # An external Asset's events come from a command (the script import), never a DAG.
     external = set(found["external"])

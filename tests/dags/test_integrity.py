@@ -25,6 +25,7 @@ PARSE_TIME_MODULES = {
 }
 DAG_FILES = sorted(DAGS.glob("*.py"))
 PROJECT_DAGS = (
+    "reelops_artwork",
     "reelops_bitrate",
     "reelops_content",
     "reelops_daily",
