@@ -175,9 +175,14 @@ def _call_services(settings) -> None:
         print(f"  POST /recommend {json.dumps(body)} -> {answer.status_code}")
         answer_titles = [title["title_id"] for title in answer.json()["titles"]]
         for title in answer.json()["titles"]:
+            artwork = (
+                f"  artwork {title['artwork_variant']} (p={title['artwork_propensity']:.2f})"
+                if title.get("artwork_variant")
+                else ""
+            )
             print(
                 f"    {title['rank']}. {title['title_id']:<8} score {title['score']:.3f}"
-                f"  via {title['source']}"
+                f"  via {title['source']}{artwork}"
             )
         cold = {"member_id": "someone-new", "k": 3, "context": {"country": "BR"}}
         answer = httpx.post(f"{rec}/recommend", json=cold, headers=headers, timeout=30).json()
@@ -254,16 +259,22 @@ def main() -> None:
     print(f"  reelops_bitrate ok in {took:.0f} s")
     _show_model(settings, "bitrate")
 
-    _step("7. Serve both models (BentoML) and call each endpoint")
+    _step("7. Train the artwork policy: reelops_artwork DAG (off-policy evaluation, gates)")
+    log = logs / "artwork.log"
+    took = _reelops(["artwork", "train"], log)
+    print(f"  reelops_artwork ok in {took:.0f} s")
+    print(_indent("\n".join(log.read_text().strip().splitlines()[-2:])))
+
+    _step("8. Serve the models (BentoML) and call each endpoint")
     _call_services(settings)
 
-    _step("8. Personalized artwork: two members' home rows, artwork chosen from logged plays")
+    _step("9. Personalized artwork: two members' home rows, artwork chosen from logged plays")
     _show_artwork(settings)
 
-    _step("9. Scripts and the content genome: reelops_content DAG")
+    _step("10. Scripts and the content genome: reelops_content DAG")
     _show_content(settings, logs)
 
-    _step("10. Closing the loop: members answer the endpoints for a day, then monitoring")
+    _step("11. Closing the loop: members answer the endpoints for a day, then monitoring")
     _show_monitoring(end, logs)
 
     _step("Where things are")
