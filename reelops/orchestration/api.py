@@ -19,7 +19,12 @@ from typing import Any
 
 import httpx
 
-from reelops.config import Settings, airflow_passwords_file, airflow_user
+from reelops.config import (
+    AIRFLOW_SQLITE_TIMEOUT_S,
+    Settings,
+    airflow_passwords_file,
+    airflow_user,
+)
 from reelops.orchestration.runs import DagRunResult, task_line
 
 RUNNING_FILE = "api-server.json"
@@ -58,8 +63,13 @@ class AirflowApi:
     client: httpx.Client = field(repr=False)
 
     @classmethod
-    def login(cls, settings: Settings, port: int, timeout_s: float = 30.0) -> AirflowApi:
+    def login(
+        cls, settings: Settings, port: int, timeout_s: float = AIRFLOW_SQLITE_TIMEOUT_S + 30
+    ) -> AirflowApi:
         """Log in to the api-server on ``port`` (the simple auth manager's JWT).
+
+        ``timeout_s`` outlasts the local metadata database's lock wait: a write (pausing a
+        DAG, triggering a run) may wait that long behind the scheduler on SQLite.
 
         Raises:
             httpx.HTTPError: The server refused the login or did not answer.

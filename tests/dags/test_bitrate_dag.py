@@ -63,8 +63,8 @@ print(json.dumps({{
     assert dag["retries"] == [1] and dag["catchup"] is False
     assert {"reelops", "training", "bitrate"} <= set(dag["tags"])
     source = (PROJECT_ROOT / "dags" / "reelops_bitrate.py").read_text()
-    assert "schedule=[ONLINE_FEATURES]" in source
-    assert "from reelops.orchestration.assets import ONLINE_FEATURES" in source
+    assert "schedule=ONLINE_FEATURES | RETRAIN_REQUESTED" in source
+    assert "from reelops.orchestration.assets import ONLINE_FEATURES, RETRAIN_REQUESTED" in source
 
 
 @pytest.mark.slow

@@ -45,7 +45,7 @@ print(json.dumps({{
     }
     assert dag["leaves"] == ["released"]
     assert dag["mapped"] == ["search"]
-    assert dag["assets"] == ["reelops_online_features"]
+    assert dag["assets"] == ["reelops_online_features", "reelops_retrain_requested"]
     assert dag["catchup"] is False and dag["retries"] == [1]
     source = (PROJECT_ROOT / "dags" / "reelops_ranker.py").read_text()
     assert "import pandas" not in source and len(source.splitlines()) < 100

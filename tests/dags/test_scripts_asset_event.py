@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from reelops.cli import app
 from reelops.config import PROJECT_ROOT
 
-PROJECT_DAGS = ("reelops_daily", "reelops_ranker", "reelops_bitrate", "reelops_privacy")
+DAGS = sorted(p.stem for p in (PROJECT_ROOT / "dags").glob("reelops_*.py"))
 
 
 @pytest.mark.slow
@@ -17,7 +17,7 @@ def test_import_scripts_has_the_scheduler_run_the_content_dag(settings):
     fixtures = PROJECT_ROOT / "tests" / "scripts" / "fixtures"
     with airflow_stack(settings) as (api, _):
         api.wait_for_dag("reelops_content")
-        pause_all_but(api, PROJECT_DAGS + ("reelops_content",), "reelops_content")
+        pause_all_but(api, DAGS, "reelops_content")
         assert api.dag_runs("reelops_content") == []
         imported = CliRunner().invoke(app, ["import", "scripts", str(fixtures)])
         assert imported.exit_code == 0, imported.output

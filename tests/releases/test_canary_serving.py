@@ -103,7 +103,11 @@ def test_a_shadow_is_scored_and_logged_for_its_share_and_never_returned(settings
     rows = read_logs(lake_dir).to_pandas()
     served, shadowed = rows[rows["arm"] == "production"], rows[rows["arm"] == "shadow"]
     assert len(served) == len(keys)
-    assert set(shadowed["member_key"]) == {k for k in keys if release.includes(k)}
+    # A full queue skips a shadow call (counted) rather than slow the answers: on a busy
+    # machine some are skipped, and every member in the share was either scored or skipped.
+    in_share = {k for k in keys if release.includes(k)}
+    assert set(shadowed["member_key"]) <= in_share and len(shadowed) >= len(in_share) // 2
+    assert len(shadowed) + endpoint.shadow.skipped == len(in_share)
     assert (shadowed["model_version"] == shadow).all() and len(shadowed) == endpoint.shadow.scored
     # Each shadow row pairs with the answered row of its request, and holds its own answer.
     pairs = shadowed.merge(served, on="request_id", suffixes=("_shadow", "_served"))
