@@ -174,6 +174,8 @@ def _call_services(settings) -> None:
         answer = httpx.post(f"{rec}/recommend", json=body, headers=headers, timeout=30)
         print(f"  POST /recommend {json.dumps(body)} -> {answer.status_code}")
         answer_titles = [title["title_id"] for title in answer.json()["titles"]]
+        # The picture of the variant the member was served (v1 without an artwork policy).
+        served_variant = answer.json()["titles"][0].get("artwork_variant")
         for title in answer.json()["titles"]:
             artwork = (
                 f"  artwork {title['artwork_variant']} (p={title['artwork_propensity']:.2f})"
@@ -201,7 +203,8 @@ def _call_services(settings) -> None:
         nokey = httpx.post(f"{rec}/recommend", json=body)
         print(f"  POST /recommend without a key -> {nokey.status_code}")
         top = answer_titles[0]
-        for path in (f"/artwork/{top}/{top}-v1.png", f"/artwork/{top}/no-such-variant.png"):
+        variant = served_variant or f"{top}-v1"
+        for path in (f"/artwork/{top}/{variant}.png", f"/artwork/{top}/no-such-variant.png"):
             image = httpx.get(f"{rec}{path}", headers=headers, timeout=30)
             print(f"  GET {path} -> {image.status_code} {image.headers['content-type']}, "
                   f"{len(image.content):,} bytes")  # fmt: skip
