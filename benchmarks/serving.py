@@ -127,6 +127,26 @@ def _stats(samples: list[float]) -> dict:
     }
 
 
+def production_members(work: Path, home: Path | None = None):
+    """The production home with its models (prepared here unless ``home`` has them) as
+    this process's ``REELOPS_HOME``, its settings and members to request for.
+
+    Raises:
+        FileNotFoundError: PostgreSQL or Redis does not answer (``run.py`` reports the
+            part as skipped).
+    """
+    from reelops.config import Settings
+
+    os.environ["REELOPS_PROFILE"] = "production"
+    if why := production_environ():
+        raise FileNotFoundError(why)
+    home = home or work / "serving-production"
+    prepare(home)
+    os.environ["REELOPS_HOME"] = str(home)
+    settings = Settings(home=home, profile="production")
+    return settings, _members(settings, IN_PROCESS_CALLS)
+
+
 def _members(settings, n: int) -> list[str]:
     from reelops.privacy import MemberKeyVault
     from reelops.warehouse import read_mart

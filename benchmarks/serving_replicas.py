@@ -55,16 +55,7 @@ def bench_workers(settings, members: list[str]) -> list[dict]:
 
 def run(work: Path, home: Path | None = None) -> list[dict]:
     """Prepare (or reuse) the production home, then the worker counts."""
-    from reelops.config import Settings
-
-    os.environ["REELOPS_PROFILE"] = "production"
-    if why := serving.production_environ():
-        raise FileNotFoundError(why)  # run.py reports it as skipped
-    home = home or work / "serving-production"
-    serving.prepare(home)
-    os.environ["REELOPS_HOME"] = str(home)
-    settings = Settings(home=home, profile="production")
-    members = serving._members(settings, serving.IN_PROCESS_CALLS)
+    settings, members = serving.production_members(work, home)
     return bench_workers(settings, members)
 
 
