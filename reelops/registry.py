@@ -187,19 +187,25 @@ class Release:
         return "canary" if self.mode == "canary" and self.includes(member_key) else "production"
 
 
-def _row_to_release(row: Any) -> Release:
+def _row_to_release(row: Any, prefix: str = "") -> Release:
+    """A release from a row of the releases table, its columns named ``<prefix><column>``
+    (:meth:`Registry.serving_state` selects them as ``r_<column>`` beside a version)."""
+
+    def col(name: str) -> Any:
+        return getattr(row, prefix + name)
+
     return Release(
-        id=row.id,
-        name=row.name,
-        version=row.version,
-        mode=row.mode,
-        share=float(row.share),
-        salt=row.salt,
-        baseline=row.baseline,
-        started_at=row.started_at,
-        ended_at=row.ended_at,
-        outcome=row.outcome,
-        looks=int(row.looks or 0),
+        id=col("id"),
+        name=col("name"),
+        version=col("version"),
+        mode=col("mode"),
+        share=float(col("share")),
+        salt=col("salt"),
+        baseline=col("baseline"),
+        started_at=col("started_at"),
+        ended_at=col("ended_at"),
+        outcome=col("outcome"),
+        looks=int(col("looks") or 0),
     )
 
 
@@ -668,17 +674,7 @@ class Registry:
                 production = version
             elif row.r_id is not None:
                 challenger = version
-                release = Release(
-                    id=row.r_id,
-                    name=row.r_name,
-                    version=row.r_version,
-                    mode=row.r_mode,
-                    share=float(row.r_share),
-                    salt=row.r_salt,
-                    baseline=row.r_baseline,
-                    started_at=row.r_started_at,
-                    looks=int(row.r_looks or 0),
-                )
+                release = _row_to_release(row, prefix="r_")
         return ServingState(production, release, challenger)
 
     def _move(
