@@ -265,41 +265,33 @@ def _load(url: str, bodies: list[dict], key: str, concurrency: int) -> dict:
 # a thread of the load generator, its timings would include waiting for that process's
 # GIL behind the eight client threads (the "from the load process" rows show how much).
 PROBE = """
-import json, sys, threading, time
-import httpx
-url, every = sys.argv[1], float(sys.argv[2])
-latencies, errors, stop = [], 0, threading.Event()
+import json, sys, threading
+from benchmarks.serving import poll
+stop = threading.Event()
 threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
-with httpx.Client(timeout=30) as client:
-    client.get(url)
-    print("probing", flush=True)
-    while not stop.is_set():
-        t0 = time.perf_counter()
-        status = client.get(url).status_code
-        latencies.append(time.perf_counter() - t0)
-        errors += status != 200
-        stop.wait(every)
-print(json.dumps({"latencies": latencies, "errors": errors}))
+ready = lambda: print("probing", flush=True)
+print(json.dumps(poll(sys.argv[1], stop, on_start=ready)))
 """
 
 
-def _poll_in_thread(url: str, stop: threading.Event, out: dict) -> threading.Thread:
+def poll(url: str, stop: threading.Event, on_start=None) -> dict:
+    """GET ``url`` every ``HEALTH_EVERY_S`` until ``stop`` is set; the latencies and the
+    number of answers other than 200. With ``on_start``, one untimed GET opens the
+    connection first, then ``on_start()`` says probing has begun."""
     import httpx
 
-    def poll() -> None:
-        latencies, errors = [], 0
-        with httpx.Client(timeout=30) as client:
-            while not stop.is_set():
-                t0 = time.perf_counter()
-                status = client.get(url).status_code
-                latencies.append(time.perf_counter() - t0)
-                errors += status != 200
-                stop.wait(HEALTH_EVERY_S)
-        out.update(latencies=latencies, errors=errors)
-
-    thread = threading.Thread(target=poll)
-    thread.start()
-    return thread
+    latencies, errors = [], 0
+    with httpx.Client(timeout=30) as client:
+        if on_start is not None:
+            client.get(url)
+            on_start()
+        while not stop.is_set():
+            t0 = time.perf_counter()
+            status = client.get(url).status_code
+            latencies.append(time.perf_counter() - t0)
+            errors += status != 200
+            stop.wait(HEALTH_EVERY_S)
+    return {"latencies": latencies, "errors": errors}
 
 
 @contextmanager
@@ -308,14 +300,16 @@ def _polled(url: str):
     process of its own and from a thread of this (the load's) process; yields a dict
     ``{"own process": stats, "load process": stats}``, filled in when the block ends."""
     probe = subprocess.Popen(
-        [sys.executable, "-c", PROBE, url, str(HEALTH_EVERY_S)],
+        [sys.executable, "-c", PROBE, url],
+        cwd=RESULTS.parents[1],  # the checkout, where `benchmarks` imports from
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     assert probe.stdout.readline().strip() == "probing"
     stop, in_thread = threading.Event(), {}
-    thread = _poll_in_thread(url, stop, in_thread)
+    thread = threading.Thread(target=lambda: in_thread.update(poll(url, stop)))
+    thread.start()
     out: dict = {}
     try:
         yield out
